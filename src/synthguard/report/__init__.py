@@ -21,12 +21,12 @@ from synthguard._version import __version__
 from synthguard.errors import SynthguardError
 
 __all__ = [
-    "SCHEMA_ID",
     "Decision",
     "Detection",
     "Outcome",
     "Reason",
     "Report",
+    "SCHEMA_ID",
     "Segment",
     "display_path",
     "report_schema",
