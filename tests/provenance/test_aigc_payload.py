@@ -15,7 +15,7 @@ GOOD = AigcLabel.first_write("1", PRODUCER, "img-01J9Z8K2Q4")
 
 
 def checks(site_or_result: object) -> set[str]:
-    return {f.check for f in getattr(site_or_result, "findings")}
+    return {f.check for f in site_or_result.findings}
 
 
 def test_first_write_mirrors_producer_fields_and_serialises_compactly() -> None:
@@ -62,13 +62,17 @@ def test_chinese_or_spaced_producer_is_a_charset_warning(producer: str) -> None:
     raw = json.dumps({**GOOD.as_dict(), "ContentProducer": producer}, ensure_ascii=False)
     site = parse_site(raw, "mp3.id3.TXXX")
     charset = [f for f in site.findings if f.check == "aigc.charset"]
-    assert charset and charset[0].severity is Severity.WARNING and charset[0].requirement == "R-META-4"
+    assert charset and charset[0].severity is Severity.WARNING
+    assert charset[0].requirement == "R-META-4"
     assert site.valid  # a warning does not make it noncompliant (reader: warn, do not reject)
 
 
 def test_two_sites_are_noncompliant_even_if_identical() -> None:
     # section 11 vector: PNG XMP plus tEXt copy -> noncompliant (aigc.duplicate, R-META-6)
-    sites = [parse_site(GOOD.to_json(), "png.iTXt.xmp"), parse_site(GOOD.to_json(), "png.tEXt.AIGC")]
+    sites = [
+        parse_site(GOOD.to_json(), "png.iTXt.xmp"),
+        parse_site(GOOD.to_json(), "png.tEXt.AIGC"),
+    ]
     result = assess(sites)
     assert result.verdict is Verdict.NONCOMPLIANT
     assert "aigc.duplicate" in checks(result) and "aigc.disagree" not in checks(result)

@@ -20,7 +20,6 @@ from synthguard.requirements import (
     ID_MAX_CHARS,
     LABEL_VALUES,
     PRODUCER_FIELDS,
-    PROPAGATION_FIELDS,
     RESERVED_FIELDS,
     charset_ok,
 )
