@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -43,7 +43,11 @@ class StreamInfo:
     bit_rate: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {
+            f.name: value
+            for f in fields(self)
+            if (value := getattr(self, f.name)) is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -71,19 +75,19 @@ class MediaInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        # Hand-written rather than dataclasses.asdict: asdict deep-copies every value, and this
+        # runs once per scanned file on the hot path.
         out: dict[str, Any] = {}
-        for key, value in asdict(self).items():
-            if key == "streams":
-                if self.streams:
-                    out["streams"] = [s.to_dict() for s in self.streams]
-            elif key == "codecs":
-                if value:
-                    out["codecs"] = list(value)
-            elif key == "extra":
-                if value:
-                    out["extra"] = value
-            elif value is not None:
+        for key in _INFO_SCALARS:
+            value = getattr(self, key)
+            if value is not None:
                 out[key] = value
+        if self.codecs:
+            out["codecs"] = list(self.codecs)
+        if self.streams:
+            out["streams"] = [s.to_dict() for s in self.streams]
+        if self.extra:
+            out["extra"] = dict(self.extra)
         return out
 
     @property
@@ -93,6 +97,11 @@ class MediaInfo:
     @property
     def has_video(self) -> bool:
         return any(s.type == "video" for s in self.streams)
+
+
+_INFO_SCALARS = tuple(
+    f.name for f in fields(MediaInfo) if f.name not in ("codecs", "streams", "extra")
+)
 
 
 @dataclass(frozen=True)
