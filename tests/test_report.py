@@ -53,5 +53,8 @@ def test_failed_report_with_non_utf8_name_is_ascii_json() -> None:
     line = report.to_json()
     assert line.isascii()
     data = json.loads(line)
-    assert data["error"] == {"code": "too_many_pixels", "message": "expected fewer pixels, got many"}
+    assert data["error"] == {
+        "code": "too_many_pixels",
+        "message": "expected fewer pixels, got many",
+    }
     assert data["path_b64"] == b64 and data["decision"] is None

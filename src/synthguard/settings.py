@@ -43,7 +43,9 @@ class Settings:
     )
     max_duration_s: float = _s(3600.0, "Longest audio or video accepted, in seconds.", "limits")
     max_frames: int = _s(
-        90_000, "Most video frames accepted (1 hour at 25 fps), counted from the container.", "limits"
+        90_000,
+        "Most video frames accepted (1 hour at 25 fps), counted from the container.",
+        "limits",
     )
     max_streams: int = _s(16, "Most streams (tracks) accepted in one container.", "limits")
     max_metadata_bytes: int = _s(
