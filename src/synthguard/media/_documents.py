@@ -15,6 +15,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from synthguard.errors import (
     CorruptMediaError,
@@ -24,7 +25,9 @@ from synthguard.errors import (
     UnsupportedFormatError,
 )
 from synthguard.media._sniff import MIME, is_markdown
+from synthguard.media._types import MetaBlock
 from synthguard.media._walk import Facts, Reader
+from synthguard.requirements import DOCX_CUSTOM_PART
 from synthguard.settings import MiB, Settings
 
 __all__ = ["probe_docx", "probe_pdf", "probe_text"]
@@ -70,6 +73,34 @@ def probe_text(r: Reader, facts: Facts, settings: Settings) -> None:
     if facts.format == "txt" and is_markdown(first, None):
         facts.format, facts.mime = "md", MIME["md"]
     facts.set(encoding=encoding.replace("-sig", ""), chars=chars)
+    if encoding != "utf-16":
+        _front_matter(r, facts, settings)
+
+
+_FENCE = b"---"
+
+
+def _front_matter(r: Reader, facts: Facts, settings: Settings) -> None:
+    """Record the YAML front matter (the lines between a leading ``---`` line and the next
+    ``---`` line) in the metadata index (R-FMT-18); searched within the metadata budget."""
+    head = bytes(r.read_upto(0, min(settings.max_metadata_bytes, r.size)))
+    start = 3 if head.startswith(codecs.BOM_UTF8) else 0
+    if not head.startswith(_FENCE, start):
+        return
+    line_end = head.find(b"\n", start)
+    if line_end < 0 or head[start:line_end].rstrip(b"\r \t") != _FENCE:
+        return
+    body = line_end + 1
+    at = body
+    while at <= len(head):
+        nxt = head.find(b"\n", at)
+        line = head[at : nxt if nxt >= 0 else len(head)]
+        if line.rstrip(b"\r \t") in (_FENCE, b"..."):
+            facts.block("md.frontmatter", body, at - body)
+            return
+        if nxt < 0:
+            return
+        at = nxt + 1
 
 
 _pdf_lock = threading.Lock()
@@ -119,8 +150,39 @@ def probe_pdf(r: Reader, facts: Facts, settings: Settings) -> None:
     if pages == 0:
         raise CorruptMediaError("expected a PDF with at least one page, got none")
     facts.set(pages=pages)
+    with _quiet_pypdf():
+        _pdf_metadata(reader, facts)
     if encrypted:
         facts.info.setdefault("extra", {})["encrypted"] = True
+
+
+def _pdf_metadata(reader: Any, facts: Facts) -> None:
+    """Record the /Info entries whose key holds AIGC (R-FMT-17) and whether the catalogue has
+    an XMP /Metadata stream (R-FMT-15) in the metadata index. Damage here is not the probe's
+    business: the label reader reports it."""
+    try:
+        trailer = reader.trailer
+        info: Any = trailer.get("/Info")
+        info = info.get_object() if info is not None else None
+        pairs: list[tuple[str, str]] = []
+        if info is not None and hasattr(info, "items"):
+            for key, value in list(info.items())[:_MAX_INFO_KEYS]:
+                if "AIGC" in str(key).upper():
+                    value = value.get_object() if hasattr(value, "get_object") else value
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    pairs.append((str(key).lstrip("/"), str(value)))
+        if pairs:
+            facts.metadata.append(MetaBlock("pdf.info", 0, 0, tuple(pairs)))
+        root: Any = trailer.get("/Root")
+        root = root.get_object() if root is not None else None
+        if root is not None and hasattr(root, "get") and root.get("/Metadata") is not None:
+            facts.metadata.append(MetaBlock("pdf.xmp", 0, 0))
+    except Exception:  # noqa: BLE001 - a broken /Info is the reader's finding, not a refusal
+        facts.metadata.append(MetaBlock("pdf.info", 0, 0, (("error", "unreadable"),)))
+
+
+_MAX_INFO_KEYS = 4096
 
 
 def _zip_directory(r: Reader) -> tuple[int, int]:
@@ -179,6 +241,8 @@ def probe_docx(r: Reader, facts: Facts, settings: Settings) -> None:
                 "without one"
             )
         facts.format, facts.mime = "docx", MIME["docx"]
+        if DOCX_CUSTOM_PART in names:  # R-FMT-16: read by the label reader from the member
+            facts.block("docx.custom", 0, r.size, member=DOCX_CUSTOM_PART)
         app = names.get("docProps/app.xml")
         if app is not None and app.file_size <= 1 * MiB:
             _app_properties(archive.read(app), facts)

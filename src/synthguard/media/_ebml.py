@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass, field
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
+from synthguard.media._types import MetaBlock
 from synthguard.media._walk import (
     Budget,
     Facts,
@@ -33,6 +34,7 @@ _CUES = 0x1C53BB6B
 _INFO, _TRACKS, _TRACK_ENTRY = 0x1549A966, 0x1654AE6B, 0xAE
 _TAGS, _CHAPTERS, _ATTACHMENTS = 0x1254C367, 0x1043A770, 0x1941A469
 _METADATA = frozenset({_TAGS, _CHAPTERS, _ATTACHMENTS})
+_SIMPLE_TAG = 0x67C8
 # Master elements we descend into (the rest are leaves or payload).
 _MASTERS = frozenset({
     _SEGMENT, 0x114D9B74, 0x4DBB, _INFO, _TRACKS, _TRACK_ENTRY, 0xE0, 0xE1, _TAGS, 0x7373,
@@ -101,12 +103,14 @@ class _State:
     duration: float = 0.0  # ticks
     tracks: list[_Track] = field(default_factory=list)
     stop: bool = False
+    blocks: list[MetaBlock] = field(default_factory=list)  # the metadata index
 
 
 def walk_ebml(r: Reader, facts: Facts, budget: Budget) -> None:
     """Walk the EBML header and the Segment header elements; check the declared limits."""
     st = _State()
     _walk(r, budget, st, 0, r.size, depth=1, in_meta=False)
+    facts.metadata.extend(st.blocks)
     check_streams(len(st.tracks), budget.settings)
     duration = st.duration * st.scale / 1e9 if st.duration else None
     check_duration(duration, budget.settings)
@@ -162,6 +166,8 @@ def _walk(
             st.tracks.append(_Track())
             _walk(r, budget, st, body, elem_end, depth=depth + 1, in_meta=meta_here)
         elif ident in _MASTERS or ident == _EBML:
+            if ident == _SIMPLE_TAG:  # R-FMT-9: TagName/TagString live inside
+                st.blocks.append(MetaBlock("mkv.simpletag", body, size))
             _walk(r, budget, st, body, elem_end, depth=depth + 1, in_meta=meta_here)
         elif size <= 64:
             _leaf(r, st, ident, body, size)

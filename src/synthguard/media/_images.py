@@ -11,13 +11,29 @@ from __future__ import annotations
 import struct
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
+from synthguard.media._types import MetaBlock
 from synthguard.media._walk import Budget, Facts, Reader, check_frames, check_pixels
+from synthguard.requirements import (
+    EXIF_TAG_IMAGE_DESCRIPTION,
+    EXIF_TAG_USER_COMMENT,
+    JPEG_EXIF_SIGNATURE,
+    JPEG_XMP_SIGNATURE,
+    TIFF_TAG_XMP,
+)
 from synthguard.settings import MiB
 
 __all__ = ["IMAGE_WALKERS"]
 
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_MODES = {1: "L", 3: "RGB", 4: "CMYK"}
+_JPEG_XMP_EXTENDED = b"http://ns.adobe.com/xmp/extension/\x00"
+# Built once: the info of each APPn block (the hot path makes no strings per segment). An
+# APPn or COM segment that holds the bytes "AIGC" (a vendor blob, R-FMT-20) is marked, so
+# that label readers read only those.
+_JPEG_APP_INFO = {code: (("marker", f"{code:02X}"),) for code in range(0xE0, 0xF0)}
+_JPEG_APP_INFO_AIGC = {code: (*info, ("aigc", "1")) for code, info in _JPEG_APP_INFO.items()}
+_JPEG_COM_AIGC = (("aigc", "1"),)
+_AIGC = b"AIGC"
 
 
 def walk_jpeg(r: Reader, facts: Facts, budget: Budget) -> None:
@@ -35,6 +51,7 @@ def walk_jpeg(r: Reader, facts: Facts, budget: Budget) -> None:
         buf = bytes(r.read_upto(0, budget.settings.max_metadata_bytes + 1 * MiB))
     limit = len(buf)
     unpack = struct.unpack_from
+    record = facts.metadata.append
     pos = 2
     sos = -1
     while sos < 0:
@@ -70,6 +87,21 @@ def walk_jpeg(r: Reader, facts: Facts, budget: Budget) -> None:
             )
         if 0xE0 <= code <= 0xEF or code == 0xFE:  # APPn (EXIF, XMP, ICC, ...) and COM
             budget.metadata_bytes(length, "a JPEG APP or comment segment")
+            body = pos + 4
+            if code == 0xE1 and buf.startswith(JPEG_EXIF_SIGNATURE, body):
+                record(MetaBlock("jpeg.exif", body + 6, length - 8))
+            elif code == 0xE1 and buf.startswith(JPEG_XMP_SIGNATURE, body):
+                n = len(JPEG_XMP_SIGNATURE)
+                record(MetaBlock("jpeg.xmp", body + n, length - 2 - n))
+            elif code == 0xE1 and buf.startswith(_JPEG_XMP_EXTENDED, body):
+                record(MetaBlock("jpeg.xmp.extended", body, length - 2))
+            elif code == 0xFE:
+                record(MetaBlock("jpeg.com", body, length - 2,
+                                 _JPEG_COM_AIGC if buf.find(_AIGC, body, end) >= 0 else ()))
+            elif buf.find(_AIGC, body, end) >= 0:
+                record(MetaBlock("jpeg.app", body, length - 2, _JPEG_APP_INFO_AIGC[code]))
+            else:
+                record(MetaBlock("jpeg.app", body, length - 2, _JPEG_APP_INFO[code]))
         elif code in _JPEG_SOF and "width" not in facts.info:
             if length < 8 or pos + 10 > limit:
                 raise CorruptMediaError(f"expected a JPEG frame header of >= 8 bytes, got {length}")
@@ -104,6 +136,9 @@ _PNG_MODES = {
 }
 # Chunks that are the image itself; every other chunk is metadata ("outside the media data").
 _PNG_IMAGE_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"fcTL", b"fdAT"})
+# Chunks that may hold a label (R-FMT-3, R-FMT-7), recorded in the metadata index.
+_PNG_TEXT_CHUNKS = {b"tEXt": "png.text", b"zTXt": "png.ztxt", b"iTXt": "png.itxt",
+                    b"eXIf": "png.exif"}
 
 
 def walk_png(r: Reader, facts: Facts, budget: Budget) -> None:
@@ -149,6 +184,9 @@ def walk_png(r: Reader, facts: Facts, budget: Budget) -> None:
             check_frames(frames, budget.settings, " (APNG acTL)")
         elif ctype not in _PNG_IMAGE_CHUNKS:
             budget.metadata_bytes(length + 12, f"a PNG {ctype.decode('latin-1')!r} chunk")
+            name = _PNG_TEXT_CHUNKS.get(ctype)
+            if name is not None:
+                facts.block(name, pos + 8, length)
         pos = end
     if not seen_idat:
         raise CorruptMediaError("expected PNG image data (IDAT), found none before IEND")
@@ -179,6 +217,13 @@ def walk_gif(r: Reader, facts: Facts, budget: Budget) -> None:
             pos = _gif_sub_blocks(r, data, pos + 2, budget)
             if label in (0xFE, 0xFF, 0x01):  # comment, application (XMP), plain text
                 budget.metadata_bytes(pos - start, "a GIF extension")
+            if label == 0xFF and pos - start >= 14:
+                # The first sub-block is the 11-byte identifier; XMP's data sub-blocks are
+                # raw packet bytes (their length bytes included), so the range runs to the end.
+                ident = bytes(r.read_upto(start + 3, 11)).decode("latin-1")
+                facts.block("gif.app", start + 14, pos - start - 14, app=ident)
+            elif label == 0xFE:
+                facts.block("gif.comment", start + 2, pos - start - 2)
         elif block == 0x2C:
             desc = r.read(pos + 1, 9, "a GIF image descriptor")
             _x, _y, fw, fh, fflags = struct.unpack("<HHHHB", desc)
@@ -270,6 +315,8 @@ def walk_webp(r: Reader, facts: Facts, budget: Budget) -> None:
             check_frames(frames, budget.settings, " (WebP animation frames)")
         elif fourcc in (b"EXIF", b"XMP ", b"ICCP"):
             budget.metadata_bytes(length + 8, f"a WebP {fourcc.decode('latin-1')!r} chunk")
+            if fourcc != b"ICCP":
+                facts.block("webp.exif" if fourcc == b"EXIF" else "webp.xmp", body, length)
         pos = body + length + (length & 1)
     if not width or not height:
         raise CorruptMediaError("expected a WebP image chunk (VP8, VP8L or VP8X), found none")
@@ -296,7 +343,7 @@ def walk_tiff(r: Reader, facts: Facts, budget: Budget) -> None:
         (first,) = struct.unpack(order + "Q", r.read(8, 8, "the BigTIFF first IFD offset"))
     else:
         (first,) = struct.unpack(order + "I", r.read(4, 4, "the TIFF first IFD offset"))
-    ctx = _TiffCtx(r, budget, order, big)
+    ctx = _TiffCtx(r, budget, order, big, facts)
     offset = first
     pages = 0
     while offset:
@@ -314,14 +361,24 @@ def walk_tiff(r: Reader, facts: Facts, budget: Budget) -> None:
     facts.set(pages=pages, animated=False, codecs=("tiff",))
 
 
+# Tags whose values the metadata index records: (tag, in the EXIF sub-IFD) -> block name.
+_TIFF_BLOCKS = {
+    (TIFF_TAG_XMP, False): "tiff.xmp",  # R-FMT-5
+    (EXIF_TAG_IMAGE_DESCRIPTION, False): "tiff.imagedescription",  # R-FMT-20
+    (EXIF_TAG_USER_COMMENT, True): "tiff.exif.usercomment",  # R-FMT-7
+}
+_EXIF_IFD = 34665
+
+
 class _TiffCtx:
-    def __init__(self, r: Reader, budget: Budget, order: str, big: bool) -> None:
+    def __init__(self, r: Reader, budget: Budget, order: str, big: bool, facts: Facts) -> None:
         self.r, self.budget, self.order, self.big = r, budget, order, big
+        self.facts = facts
         self.seen: set[int] = set()
         self.entry = 20 if big else 12
         self.inline = 8 if big else 4
 
-    def ifd(self, offset: int, depth: int) -> tuple[dict[int, int], int]:
+    def ifd(self, offset: int, depth: int, exif: bool = False) -> tuple[dict[int, int], int]:
         """Walk one IFD: its first scalar values by tag, and the next IFD offset."""
         r, o = self.r, self.order
         self.budget.depth(depth, "TIFF directories")
@@ -345,6 +402,13 @@ class _TiffCtx:
                 tag, typ, n = struct.unpack_from(o + "HHI", table, at)
                 val = table[at + 8 : at + 12]
             nbytes = _TIFF_TYPE_SIZES.get(typ, 1) * n
+            block = _TIFF_BLOCKS.get((tag, exif))
+            if block is not None:
+                if nbytes > self.inline:
+                    where = struct.unpack(o + ("Q" if self.big else "I"), val)[0]
+                else:
+                    where = offset + cw + at + (12 if self.big else 8)
+                self.facts.block(block, where, nbytes)
             if nbytes > self.inline:
                 (where,) = struct.unpack(o + ("Q" if self.big else "I"), val)
                 if where + nbytes > r.size:
@@ -366,7 +430,7 @@ class _TiffCtx:
                                    if nbytes > self.inline else first)
             if tag in _TIFF_SUB_IFDS and typ in (4, 13, 16) and scalars.get(tag, 0) > 0:
                 self.budget.metadata_bytes(self.entry, "a TIFF EXIF/GPS directory")
-                self.ifd(scalars[tag], depth + 1)
+                self.ifd(scalars[tag], depth + 1, exif=tag == _EXIF_IFD)
         self._check_strips(strips, 273, 279)
         self._check_strips(strips, 324, 325)
         nxt_at = count * self.entry

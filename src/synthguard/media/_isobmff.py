@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
-from synthguard.media._types import Kind
+from synthguard.media._types import Kind, MetaBlock
 from synthguard.media._walk import (
     Budget,
     Facts,
@@ -25,6 +25,7 @@ from synthguard.media._walk import (
     check_pixels,
     check_streams,
 )
+from synthguard.requirements import BMFF_XMP_UUID
 
 __all__ = ["walk_isobmff"]
 
@@ -57,12 +58,14 @@ class _State:
     duration: int = 0
     ispe: list[tuple[int, int]] = field(default_factory=list)
     fragments: int = 0
+    blocks: list[MetaBlock] = field(default_factory=list)  # the metadata index
 
 
 def walk_isobmff(r: Reader, facts: Facts, budget: Budget) -> None:
     """Walk the boxes, check the limits the headers declare, and fill ``facts``."""
     st = _State()
     _walk(r, budget, st, 0, r.size, depth=1, parent=None, in_meta=False)
+    facts.metadata.extend(st.blocks)
     if facts.kind is Kind.IMAGE:
         if b"meta" not in st.top:
             raise CorruptMediaError(
@@ -151,6 +154,8 @@ def _walk(
             if not (typ == b"meta" and parent is None):
                 budget.metadata_bytes(size, f"the MP4 {typ.decode('latin-1')!r} box")
                 meta_here = True
+        if typ in _INDEXED:
+            _index(r, st, typ, body, box_end, parent)
         if typ in _PAYLOAD:
             pass
         elif typ in _CONTAINERS:
@@ -163,10 +168,28 @@ def _walk(
                 # ISO meta is a full box (4 bytes version/flags); QuickTime's is not.
                 if bytes(r.read(body + 4, 4, "a meta box")) != b"hdlr":
                     child = body + 4
+            if typ == b"meta":
+                name = "heif.meta" if parent is None else "bmff.meta"
+                st.blocks.append(MetaBlock(name, child, box_end - child, (
+                    ("path", (parent or b"").decode("latin-1")),)))
             _walk(r, budget, st, child, box_end, depth=depth + 1, parent=typ, in_meta=meta_here)
         else:
             _leaf(r, st, typ, body, box_end, parent)
         pos = box_end
+
+
+# Boxes the metadata index records besides ``meta`` (R-FMT-8, R-FMT-15, R-FMT-20).
+_INDEXED = frozenset({b"aigc", b"uuid", b"XMP_"})
+
+
+def _index(r: Reader, st: _State, typ: bytes, body: int, end: int, parent: bytes | None) -> None:
+    if typ == b"aigc" and parent == b"udta":  # legacy literal box (R-FMT-20)
+        st.blocks.append(MetaBlock("bmff.udta.aigc", body, end - body))
+    elif typ == b"XMP_" and parent == b"udta":  # QuickTime's XMP box
+        st.blocks.append(MetaBlock("bmff.xmp", body, end - body))
+    elif (typ == b"uuid" and parent in (None, b"moov") and end - body >= 16
+          and bytes(r.read(body, 16, "a uuid box")) == BMFF_XMP_UUID):
+        st.blocks.append(MetaBlock("bmff.uuid.xmp", body + 16, end - body - 16))
 
 
 def _leaf(r: Reader, st: _State, typ: bytes, body: int, end: int, parent: bytes | None) -> None:

@@ -270,7 +270,7 @@ def _media(
     return Media(
         name=label, path=path, data=data, sha256=digest, size=size, kind=facts.kind,
         format=facts.format, mime=facts.mime, info=MediaInfo(**facts.info), settings=settings,
-        warnings=tuple(notices),
+        warnings=tuple(notices), metadata=tuple(facts.metadata),
     )
 
 

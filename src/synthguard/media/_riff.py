@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
+from synthguard.media._types import MetaBlock
 from synthguard.media._walk import (
     Budget,
     Facts,
@@ -31,6 +32,7 @@ from synthguard.media._walk import (
 __all__ = ["walk_avi", "walk_wav"]
 
 _STREAMING_SIZES = (0, 0xFFFFFFFF)
+AIGC_CHUNK = b"AIGC"  # R-FMT-12 / R-FMT-10: the label's chunk id
 _WAV_METADATA = frozenset({b"LIST", b"id3 ", b"ID3 ", b"bext", b"iXML", b"axml", b"_PMX", b"cue "})
 
 
@@ -88,8 +90,10 @@ def walk_wav(r: Reader, facts: Facts, budget: Budget) -> None:
                 raise CorruptMediaError(f"expected a WAV fmt chunk of >= 16 bytes, got {size}")
             tag, channels, rate, byte_rate = struct.unpack("<HHII", r.read(body, 12, "fmt"))
             fmt = (tag, channels, rate, byte_rate)
-        elif cid in _WAV_METADATA:
+        elif cid in _WAV_METADATA or cid == AIGC_CHUNK:
             budget.metadata_bytes(size + 8, f"a WAV {cid.decode('latin-1')!r} chunk")
+        if cid not in (b"fmt ", b"data"):  # the metadata index: every other chunk (R-FMT-12)
+            facts.block("wav.chunk", body, size, id=cid.decode("latin-1"))
         pos = body + size + (size & 1)
     if fmt is None:
         raise CorruptMediaError("expected a WAV 'fmt ' chunk, found none")
@@ -111,6 +115,7 @@ def walk_avi(r: Reader, facts: Facts, budget: Budget) -> None:
     st = _AviState()
     end = _riff_end(r, "AVI")
     _walk_avi(r, budget, st, 12, end, depth=1)
+    facts.metadata.extend(st.blocks)
     pos = end + (end & 1)
     while pos + 12 <= r.size:  # OpenDML: more RIFF chunks after the first
         tag, size = struct.unpack("<4sI", r.read(pos, 8, "a RIFF chunk header"))
@@ -145,10 +150,11 @@ class _AviState:
         self.streams = 0
         self.declared_streams = 0
         self.total_frames = 0
+        self.blocks: list[MetaBlock] = []  # the metadata index
 
 
 def _walk_avi(r: Reader, budget: Budget, st: _AviState, start: int, end: int, *,
-              depth: int) -> None:
+              depth: int, info: bool = False) -> None:
     budget.depth(depth, "AVI lists")
     pos = start
     while pos + 8 <= end:
@@ -161,6 +167,9 @@ def _walk_avi(r: Reader, budget: Budget, st: _AviState, start: int, end: int, *,
                 f"but its container ends at {end:,} bytes"
             )
         chunk_end = min(body + size, end)
+        if info:  # R-FMT-10: the INFO list's sub-chunks, by id
+            st.blocks.append(MetaBlock("avi.info", body, chunk_end - body,
+                                       (("id", cid.decode("latin-1")),)))
         if cid == b"LIST" and size >= 4:
             form = bytes(r.read(body, 4, "an AVI list type"))
             if form == b"INFO":
@@ -168,7 +177,8 @@ def _walk_avi(r: Reader, budget: Budget, st: _AviState, start: int, end: int, *,
             elif form == b"strl":
                 st.streams += 1
             if form != b"movi":
-                _walk_avi(r, budget, st, body + 4, chunk_end, depth=depth + 1)
+                _walk_avi(r, budget, st, body + 4, chunk_end, depth=depth + 1,
+                          info=form == b"INFO")
         elif cid == b"avih" and size >= 40:
             head = r.read(body, 40, "the AVI main header")
             usec, _maxb, _pad, _flags, frames, _init, streams, _buf, width, height = (

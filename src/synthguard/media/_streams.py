@@ -19,8 +19,9 @@ __all__ = ["STREAM_WALKERS"]
 _SYNC_WINDOW = 64 * 1024
 
 
-def _skip_id3(r: Reader, budget: Budget) -> int:
-    """Offset just past any ID3v2 tags at the start; each tag charged as metadata."""
+def _skip_id3(r: Reader, budget: Budget, facts: Facts) -> int:
+    """Offset just past any ID3v2 tags at the start; each tag charged as metadata and
+    recorded in the metadata index (R-FMT-13)."""
     pos = 0
     for _ in range(16):
         tag = id3_size(r.read_upto(pos, 10))
@@ -32,6 +33,7 @@ def _skip_id3(r: Reader, budget: Budget) -> int:
                 f"but the file ends at {r.size:,} bytes"
             )
         budget.metadata_bytes(tag, "the ID3 tag")
+        facts.block("id3", pos, tag)
         pos += tag
     return pos
 
@@ -39,7 +41,7 @@ def _skip_id3(r: Reader, budget: Budget) -> int:
 def walk_mpeg_audio(r: Reader, facts: Facts, budget: Budget) -> None:
     """ID3 tags, then two chained MP3 (or ADTS) frame headers. What follows the tag decides
     the format when the tag was longer than the sniffed head (FLAC and AAC may carry ID3)."""
-    pos = _skip_id3(r, budget)
+    pos = _skip_id3(r, budget, facts)
     if r.size - pos >= 128 and bytes(r.read(r.size - 128, 3, "an ID3v1 tag")) == b"TAG":
         budget.metadata_bytes(128, "the ID3v1 tag")
     if bytes(r.read_upto(pos, 4)) == b"fLaC":
@@ -74,7 +76,7 @@ def walk_mpeg_audio(r: Reader, facts: Facts, budget: Budget) -> None:
 
 def walk_flac(r: Reader, facts: Facts, budget: Budget) -> None:
     """``fLaC`` (after any ID3 tag) and its metadata blocks; audio frames must follow."""
-    pos = _skip_id3(r, budget)
+    pos = _skip_id3(r, budget, facts)
     if bytes(r.read(pos, 4, "the FLAC signature")) != b"fLaC":
         raise CorruptMediaError(f"expected the FLAC signature 'fLaC' at offset {pos:,}")
     _walk_flac_blocks(r, facts, budget, pos + 4)
@@ -109,6 +111,8 @@ def _walk_flac_blocks(r: Reader, facts: Facts, budget: Budget, pos: int) -> None
             info = True
         elif btype in (2, 4, 5, 6):  # application, Vorbis comment, cue sheet, picture
             budget.metadata_bytes(length + 4, "a FLAC metadata block")
+            if btype == 4:  # R-FMT-14
+                facts.block("flac.vorbis", body, length)
         pos = body + length
         if last:
             break
@@ -132,6 +136,7 @@ def walk_ogg(r: Reader, facts: Facts, budget: Budget) -> None:
     pos = 0
     pending: dict[int, int] = {}  # serial -> header packets still to come
     packets: dict[int, int] = {}  # serial -> index of the packet being read
+    codecs: dict[int, str] = {}  # serial -> codec name, for the metadata index
     streams = 0
     while pos < r.size:
         head = r.read(pos, 27, "an Ogg page header")
@@ -163,21 +168,43 @@ def walk_ogg(r: Reader, facts: Facts, budget: Budget) -> None:
                 count = 1 + int.from_bytes(r.read(body + 7, 2, "Ogg FLAC header count"), "big")
             pending[serial] = count
             packets[serial] = 0
+            codecs[serial] = next(
+                (name for magic, name in _OGG_CODECS if first.startswith(magic)), "other")
         if serial in pending:
-            # Packets are split into 255-byte lacing values; one < 255 ends a packet.
+            # Packets are split into 255-byte lacing values; one < 255 ends a packet. The
+            # comment packet's bytes on this page are recorded as one block (R-FMT-14); a
+            # packet spanning pages gives one block per page, in order.
+            at = body
+            start = -1
             for lace in table:
                 if packets[serial] == 1:  # the comment packet (tags, cover art): metadata
                     budget.metadata_bytes(lace, "Ogg comment headers")
+                    if start < 0:
+                        start = at
+                at += lace
                 if lace < 255:
+                    if start >= 0:
+                        _ogg_block(facts, start, at, serial, codecs)
+                        start = -1
                     packets[serial] += 1
                     if packets[serial] >= pending[serial]:
                         del pending[serial]
                         break
+            if start >= 0:
+                _ogg_block(facts, start, at, serial, codecs)
         pos = end
         if streams and not pending:
             break
     if not streams:
         raise CorruptMediaError("expected an Ogg stream, found none")
+
+
+_OGG_CODECS = ((b"OpusHead", "opus"), (b"\x01vorbis", "vorbis"), (b"Speex   ", "speex"),
+               (b"\x7fFLAC", "flac"))
+
+
+def _ogg_block(facts: Facts, start: int, end: int, serial: int, codecs: dict[int, str]) -> None:
+    facts.block("ogg.comment", start, end - start, serial=str(serial), codec=codecs[serial])
 
 
 def walk_flv(r: Reader, facts: Facts, budget: Budget) -> None:
@@ -202,6 +229,7 @@ def walk_flv(r: Reader, facts: Facts, budget: Budget) -> None:
             )
         if kind == 18:
             budget.metadata_bytes(size, "FLV script data")
+            facts.block("flv.script", pos + 11, size)  # R-FMT-11: onMetaData
         elif kind not in (8, 9):
             raise CorruptMediaError(f"expected an FLV audio, video or script tag, got type {kind}")
         pos = end + 4

@@ -127,6 +127,47 @@ class AudioClip:
 
 
 @dataclass(frozen=True)
+class MetaBlock:
+    """Where one metadata block lies in the file, recorded by the structural walk (no bytes are
+    copied): label readers read just these ranges instead of walking the container again.
+
+    ``carrier`` names the kind of block; ``offset``/``length`` give its payload (after any
+    signature or header the name implies) in the file; ``info`` holds small facts the walk
+    already knew (a chunk id, a marker). Names, by family:
+
+    * JPEG: ``jpeg.xmp`` (APP1 XMP, after the namespace signature), ``jpeg.xmp.extended``,
+      ``jpeg.exif`` (APP1, from the TIFF header), ``jpeg.app`` (other APPn, ``marker``),
+      ``jpeg.com``; ``aigc`` = ``"1"`` when an APPn/COM segment holds the bytes ``AIGC``;
+    * PNG ``png.text`` / ``png.ztxt`` / ``png.itxt`` / ``png.exif``; WebP ``webp.xmp`` /
+      ``webp.exif``; GIF ``gif.app`` (``app``: the 11-byte identifier; the range runs from the
+      first data sub-block to the terminator) and ``gif.comment``; TIFF ``tiff.xmp``,
+      ``tiff.imagedescription`` and ``tiff.exif.usercomment`` (the tag's value);
+    * ISO BMFF: ``bmff.meta`` (a ``meta`` box in ``moov``/``udta``/``trak``, from its first
+      child box; ``path``), ``heif.meta`` (the top-level image ``meta``), ``bmff.udta.aigc``,
+      ``bmff.uuid.xmp`` (after the UUID), ``bmff.xmp`` (QuickTime ``XMP_``);
+    * Matroska ``mkv.simpletag``; RIFF ``wav.chunk`` (``id``) and ``avi.info`` (``id``);
+    * ``id3`` (a whole ID3v2 tag, header included), ``flac.vorbis``, ``ogg.comment`` (one block
+      per page the comment packet spans, in order; ``serial``, ``codec``), ``flv.script``;
+    * ``pdf.info`` (``info``: the /Info entries whose key holds AIGC, as key/value pairs) and
+      ``pdf.xmp`` (the catalogue has an XMP /Metadata stream; no byte range), ``docx.custom``
+      (``member``; the range is the whole file), ``md.frontmatter`` (the lines between the
+      leading ``---`` fences).
+    """
+
+    carrier: str
+    offset: int
+    length: int
+    info: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: str, default: str = "") -> str:
+        """The ``info`` value named ``key``."""
+        for name, value in self.info:
+            if name == key:
+                return value
+        return default
+
+
+@dataclass(frozen=True)
 class Notice:
     """A non-fatal observation made at the boundary (e.g. the extension disagrees)."""
 
@@ -159,6 +200,7 @@ class Media:
         info: MediaInfo,
         settings: Settings,
         warnings: tuple[Notice, ...] = (),
+        metadata: tuple[MetaBlock, ...] = (),
     ) -> None:
         if (path is None) == (data is None):
             raise ValueError("Media needs exactly one of path or data")
@@ -173,6 +215,8 @@ class Media:
         self.info = info
         self.settings = settings
         self.warnings = warnings
+        self.metadata = metadata
+        """Where the metadata blocks are, in file order (:class:`MetaBlock`)."""
         self._cleanup: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
@@ -198,6 +242,17 @@ class Media:
             return io.BytesIO(self._data)
         assert self.path is not None
         return open(self.path, "rb")
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        """``length`` bytes at ``offset`` (fewer at the end of the content): one metadata
+        block, read without touching the rest of the file."""
+        offset, length = max(0, offset), max(0, length)
+        if self._data is not None:
+            return self._data[offset : offset + length]
+        assert self.path is not None
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read(length)
 
     def read_bytes(self) -> bytes:
         if self._data is not None:

@@ -23,7 +23,7 @@ from synthguard.errors import (
     TooManyStreamsError,
     TruncatedMediaError,
 )
-from synthguard.media._types import Kind
+from synthguard.media._types import Kind, MetaBlock
 from synthguard.settings import MiB, Settings
 
 __all__ = ["Budget", "Facts", "Reader"]
@@ -108,13 +108,19 @@ class Reader:
 @dataclass
 class Facts:
     """What probing learnt, filled in by the walkers and the library probes, then turned into
-    a :class:`~synthguard.media.MediaInfo`. ``kind``/``format``/``mime`` override the sniffed
-    ones (an audio-only MP4 becomes ``m4a``)."""
+    a :class:`~synthguard.media.MediaInfo`; and where the metadata blocks are (the metadata
+    index). ``kind``/``format``/``mime`` override the sniffed ones (an audio-only MP4 becomes
+    ``m4a``)."""
 
     kind: Kind
     format: str
     mime: str
     info: dict[str, Any] = field(default_factory=dict)
+    metadata: list[MetaBlock] = field(default_factory=list)  # where the metadata blocks are
+
+    def block(self, carrier: str, offset: int, length: int, **info: str) -> None:
+        """Record where a metadata block lies (see :class:`~synthguard.media.MetaBlock`)."""
+        self.metadata.append(MetaBlock(carrier, offset, length, tuple(info.items())))
 
     def set(self, **values: Any) -> None:
         """Set the fields that are not ``None``."""

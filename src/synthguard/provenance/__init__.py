@@ -1,11 +1,13 @@
 """Readers and writers of machine-readable labels (GB 45438 AIGC metadata, C2PA, watermarks).
 
-The label work (issue #3) registers its readers here; :func:`read_provenance` runs every
-reader that accepts the media's kind and format and returns the report's ``provenance`` object.
+:func:`read_provenance` runs every registered reader and merges their fragments into the
+report's ``provenance`` object. The built-in readers are named in a static table and imported
+on first use (no work at import time); :func:`register_reader` adds more.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,11 @@ __all__ = ["ProvenanceReader", "read_provenance", "register_reader", "registered
 ProvenanceReader = Callable[[Media], dict[str, Any]]
 """A reader returns a fragment of the ``provenance`` object (e.g. ``{"aigc": {...}}``)."""
 
-_READERS: dict[str, ProvenanceReader] = {}
+# name -> "module:function" of the built-in readers, imported lazily.
+_BUILTIN: dict[str, str] = {
+    "aigc": "synthguard.provenance.aigc._read:provenance_fragment",  # GB 45438 + IPTC
+}
+_READERS: dict[str, ProvenanceReader | str] = dict(_BUILTIN)
 
 
 def register_reader(name: str, reader: ProvenanceReader) -> None:
@@ -30,9 +36,18 @@ def registered_readers() -> list[str]:
     return sorted(_READERS)
 
 
+def _resolve(name: str) -> ProvenanceReader:
+    reader = _READERS[name]
+    if isinstance(reader, str):
+        module, _sep, attr = reader.partition(":")
+        reader = getattr(importlib.import_module(module), attr)
+        _READERS[name] = reader
+    return reader
+
+
 def read_provenance(media: Media) -> dict[str, Any]:
     """Run every registered reader; their fragments are merged into one object."""
     out: dict[str, Any] = {}
     for name in sorted(_READERS):
-        out.update(_READERS[name](media))
+        out.update(_resolve(name)(media))
     return out

@@ -262,7 +262,7 @@ def _check_fields(obj: dict[str, Any], carrier: str) -> list[Finding]:
                 f"or non-ASCII): {value[:40]!r}")
     label = obj.get("Label")
     if "Label" in obj:
-        if label in LABEL_VALUES:
+        if isinstance(label, str) and label in LABEL_VALUES:  # a list is unhashable
             pass
         elif isinstance(label, int) and not isinstance(label, bool) and str(label) in LABEL_VALUES:
             add("aigc.label_enum", Severity.WARNING, "R-META-1",
