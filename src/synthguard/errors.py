@@ -11,6 +11,7 @@ exception; these classes are for input we refuse and for failures of the machine
     ├── UsageError                       code=usage              status=400
     │   └── ConfigError                  code=config             status=400
     ├── MissingDependencyError           code=missing_dependency status=501
+    │   └── MissingSystemPackageError    code=missing_system     status=501
     ├── MediaError                       code=media              status=422
     │   ├── EmptyFileError               code=empty_file         status=422
     │   ├── UnreadableError              code=unreadable         status=422
@@ -27,6 +28,7 @@ exception; these classes are for input we refuse and for failures of the machine
     │       ├── TooManyStreamsError      code=too_many_streams   status=413
     │       ├── MetadataTooLargeError    code=metadata_too_large status=413
     │       └── NestingTooDeepError      code=nesting_too_deep   status=413
+    ├── LabelWriteError                  code=label_write_failed status=500
     ├── InternalError                    code=internal           status=500
     └── ScanAbortedError                 code=aborted            status=500
         ├── ScanTimeoutError             code=timeout            status=504
@@ -46,10 +48,12 @@ __all__ = [
     "EmptyFileError",
     "FileTooLargeError",
     "InternalError",
+    "LabelWriteError",
     "LimitExceededError",
     "MediaError",
     "MetadataTooLargeError",
     "MissingDependencyError",
+    "MissingSystemPackageError",
     "NestingTooDeepError",
     "OutOfMemoryError",
     "ScanAbortedError",
@@ -106,6 +110,17 @@ class MissingDependencyError(SynthguardError):
     def __init__(self, what: str, extra: str) -> None:
         super().__init__(f"{what} needs the '{extra}' extra: pip install 'synthguard[{extra}]'")
         self.extra = extra
+
+
+class MissingSystemPackageError(MissingDependencyError):
+    """A system package (not a Python extra) is needed, e.g. a CJK font for visible marks; the
+    message names the Debian package to install."""
+
+    code = "missing_system"
+
+    def __init__(self, message: str) -> None:
+        SynthguardError.__init__(self, message)
+        self.extra = ""
 
 
 class MediaError(SynthguardError):
@@ -187,6 +202,14 @@ class MetadataTooLargeError(LimitExceededError):
 
 class NestingTooDeepError(LimitExceededError):
     code = "nesting_too_deep"
+
+
+class LabelWriteError(SynthguardError):
+    """Writing a label failed or its read-back did not find exactly what was written
+    (R-IMPL-3); the destination is left as it was."""
+
+    code = "label_write_failed"
+    status = 500
 
 
 class InternalError(SynthguardError):

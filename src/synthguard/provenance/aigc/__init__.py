@@ -12,6 +12,13 @@ from synthguard.provenance.aigc._payload import (
     assess,
     parse_site,
 )
+from synthguard.provenance.aigc._read import read_aigc, read_labels
+from synthguard.provenance.aigc._writers import (
+    WriteInfo,
+    WriteResult,
+    supported_write_formats,
+    write_label,
+)
 
 __all__ = [
     "AigcLabel",
@@ -20,6 +27,12 @@ __all__ = [
     "Severity",
     "Site",
     "Verdict",
+    "WriteInfo",
+    "WriteResult",
     "assess",
     "parse_site",
+    "read_aigc",
+    "read_labels",
+    "supported_write_formats",
+    "write_label",
 ]
