@@ -22,7 +22,11 @@ __all__ = [
     "C2PA_ACTION_OPENED",
     "C2PA_AIGC_ASSERTION",
     "C2PA_AI_SOURCE_TYPES",
+    "C2PA_BMFF_UUID",
     "C2PA_INVALIDATED_BY_PROPAGATION",
+    "C2PA_JPEG_MARKER",
+    "C2PA_PNG_CHUNK",
+    "C2PA_RIFF_CHUNK",
     "CARRIERS",
     "Carrier",
     "DOCX_CUSTOM_PART",
@@ -181,6 +185,12 @@ EXIF_TAG_IMAGE_DESCRIPTION: Final = 0x010E  # R-FMT-20 (legacy JSON)
 BMFF_MDTA_HANDLER: Final = b"mdta"  # R-FMT-8: moov/udta/meta handler; keys namespace
 MKV_TAG_TARGET_TYPE_VALUE: Final = 50  # R-FMT-9: Tag Targets = the whole item (global tag)
 BMFF_XMP_UUID: Final = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")  # R-FMT-15
+# R-C2PA-3: where manifest stores live (the walkers record them so readers run only when one is
+# there): ISO BMFF top-level uuid box, PNG chunk, RIFF chunk, JPEG APP11 JUMBF segments.
+C2PA_BMFF_UUID: Final = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
+C2PA_PNG_CHUNK: Final = b"caBX"
+C2PA_RIFF_CHUNK: Final = b"C2PA"
+C2PA_JPEG_MARKER: Final = 0xEB
 DOCX_CUSTOM_PART: Final = "docProps/custom.xml"  # R-FMT-16
 DOCX_CUSTOM_PROPERTIES_FMTID: Final = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # R-FMT-16
 LEGACY_LABEL_KEYS: Final = ("ServiceProvider", "ServiceUser")  # R-FMT-20 / R-TC260-8

@@ -94,10 +94,21 @@ class Settings:
         160, "Longest side of thumbnails and keyframes in the HTML report, in pixels.", "report"
     )
     keyframes: int = _s(6, "Keyframes shown per video in the HTML report.", "report")
+    # -- provenance --------------------------------------------------------------------------
+    c2pa_trust_anchors: str = _s(
+        "",
+        "PEM file of the C2PA root certificates to trust; empty trusts none, so a manifest that "
+        "validates reads 'untrusted' rather than 'valid'.",
+        "provenance",
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if isinstance(f.default, str):
+                if not isinstance(value, str):
+                    raise ConfigError(f"setting {f.name} expects text, got {value!r}")
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"setting {f.name} expects a number, got {value!r}")
             if value < 0:
@@ -138,6 +149,8 @@ class Settings:
 
 
 def _coerce(name: str, typ: type, value: Any) -> Any:
+    if typ is str:
+        return value
     if isinstance(value, str):
         text = value.strip().replace("_", "")
         try:

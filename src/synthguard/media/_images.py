@@ -14,6 +14,8 @@ from synthguard.errors import CorruptMediaError, TruncatedMediaError
 from synthguard.media._types import MetaBlock
 from synthguard.media._walk import Budget, Facts, Reader, check_frames, check_pixels
 from synthguard.requirements import (
+    C2PA_PNG_CHUNK,
+    C2PA_RIFF_CHUNK,
     EXIF_TAG_IMAGE_DESCRIPTION,
     EXIF_TAG_USER_COMMENT,
     JPEG_EXIF_SIGNATURE,
@@ -138,7 +140,7 @@ _PNG_MODES = {
 _PNG_IMAGE_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"fcTL", b"fdAT"})
 # Chunks that may hold a label (R-FMT-3, R-FMT-7), recorded in the metadata index.
 _PNG_TEXT_CHUNKS = {b"tEXt": "png.text", b"zTXt": "png.ztxt", b"iTXt": "png.itxt",
-                    b"eXIf": "png.exif"}
+                    b"eXIf": "png.exif", C2PA_PNG_CHUNK: "png.c2pa"}
 
 
 def walk_png(r: Reader, facts: Facts, budget: Budget) -> None:
@@ -263,6 +265,9 @@ def _gif_sub_blocks(r: Reader, data: bytes | None, pos: int, budget: Budget) -> 
     )
 
 
+_WEBP_BLOCKS = {b"EXIF": "webp.exif", b"XMP ": "webp.xmp", C2PA_RIFF_CHUNK: "webp.c2pa"}
+
+
 def walk_webp(r: Reader, facts: Facts, budget: Budget) -> None:
     """RIFF chunks: VP8/VP8L/VP8X give the size, ANMF counts frames, EXIF/XMP/ICCP are
     metadata; compressed bitstreams are skipped."""
@@ -313,10 +318,10 @@ def walk_webp(r: Reader, facts: Facts, budget: Budget) -> None:
         elif fourcc == b"ANMF":
             frames += 1
             check_frames(frames, budget.settings, " (WebP animation frames)")
-        elif fourcc in (b"EXIF", b"XMP ", b"ICCP"):
+        elif fourcc in (b"EXIF", b"XMP ", b"ICCP", C2PA_RIFF_CHUNK):
             budget.metadata_bytes(length + 8, f"a WebP {fourcc.decode('latin-1')!r} chunk")
             if fourcc != b"ICCP":
-                facts.block("webp.exif" if fourcc == b"EXIF" else "webp.xmp", body, length)
+                facts.block(_WEBP_BLOCKS[fourcc], body, length)
         pos = body + length + (length & 1)
     if not width or not height:
         raise CorruptMediaError("expected a WebP image chunk (VP8, VP8L or VP8X), found none")

@@ -25,7 +25,7 @@ from synthguard.media._walk import (
     check_pixels,
     check_streams,
 )
-from synthguard.requirements import BMFF_XMP_UUID
+from synthguard.requirements import BMFF_XMP_UUID, C2PA_BMFF_UUID
 
 __all__ = ["walk_isobmff"]
 
@@ -187,9 +187,12 @@ def _index(r: Reader, st: _State, typ: bytes, body: int, end: int, parent: bytes
         st.blocks.append(MetaBlock("bmff.udta.aigc", body, end - body))
     elif typ == b"XMP_" and parent == b"udta":  # QuickTime's XMP box
         st.blocks.append(MetaBlock("bmff.xmp", body, end - body))
-    elif (typ == b"uuid" and parent in (None, b"moov") and end - body >= 16
-          and bytes(r.read(body, 16, "a uuid box")) == BMFF_XMP_UUID):
-        st.blocks.append(MetaBlock("bmff.uuid.xmp", body + 16, end - body - 16))
+    elif typ == b"uuid" and parent in (None, b"moov") and end - body >= 16:
+        ident = bytes(r.read(body, 16, "a uuid box"))
+        if ident == BMFF_XMP_UUID:
+            st.blocks.append(MetaBlock("bmff.uuid.xmp", body + 16, end - body - 16))
+        elif ident == C2PA_BMFF_UUID and parent is None:
+            st.blocks.append(MetaBlock("bmff.uuid.c2pa", body + 16, end - body - 16))
 
 
 def _leaf(r: Reader, st: _State, typ: bytes, body: int, end: int, parent: bytes | None) -> None:

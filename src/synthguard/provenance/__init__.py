@@ -8,6 +8,7 @@ on first use (no work at import time); :func:`register_reader` adds more.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ ProvenanceReader = Callable[[Media], dict[str, Any]]
 _BUILTIN: dict[str, str] = {
     "aigc": "synthguard.provenance.aigc._read:provenance_fragment",  # GB 45438 + IPTC
 }
+if importlib.util.find_spec("c2pa") is not None:  # the c2pa extra is installed
+    _BUILTIN["c2pa"] = "synthguard.provenance.c2pa:c2pa_provenance"  # R-C2PA-*, R-PLAT-7
 _READERS: dict[str, ProvenanceReader | str] = dict(_BUILTIN)
 
 
