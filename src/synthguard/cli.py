@@ -431,6 +431,59 @@ def settings_command(fmt: str) -> None:
             click.echo(f"  {row['name']:<{width}}  {row['default']!s:>{dwidth}}  {row['help']}")
 
 
+# -- label ------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--producer", required=True, metavar="CODE",
+              help="Provider code of the generation service (R-META-9), e.g. a 27-char code.")
+@click.option("--content-id", required=True, metavar="ID",
+              help="The service's unique id for this content (R-META-8).")
+@click.option("--label", "label_value", type=click.Choice(("1", "2", "3")), default="1",
+              show_default=True, help="AIGC Label: 1 generated, 2 possibly, 3 suspected.")
+@click.option("--visible", is_flag=True,
+              help="Also add the explicit mark: text on images and video, rhythm on audio.")
+@click.option("--mark-text", default="AI生成", show_default=True,
+              help="Text of the visible mark; must name AI and generation (R-EXP-1).")
+@click.option("--c2pa-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM certificate chain (signer first) to sign a C2PA manifest with.")
+@click.option("--c2pa-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM private key for --c2pa-cert.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a setting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def label(
+    src: Path, dst: Path, producer: str, content_id: str, label_value: str, visible: bool,
+    mark_text: str, c2pa_cert: Path | None, c2pa_key: Path | None, sets: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Label SRC as a generation service must and write DST (atomically; may equal SRC).
+
+    Writes exactly one GB 45438 implicit metadata label (first write: the propagation fields
+    mirror the producer fields), optionally a visible or audible mark first and a C2PA
+    manifest last, then re-reads the finished file to verify all of them. Exit 0 when DST was
+    written; 1 when labelling failed (DST untouched); 2 usage error.
+    """
+    from synthguard.labelling import label_file
+
+    settings = load_settings(sets)
+    result = label_file(
+        src, dst, producer=producer, content_id=content_id, label=label_value,
+        visible=visible, mark_text=mark_text, c2pa_cert=c2pa_cert, c2pa_key=c2pa_key,
+        settings=settings,
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    click.echo(
+        f"wrote {result.path}: {result.kind}/{result.format}, AIGC label in {result.carrier}"
+    )
+    if result.mark is not None:
+        verified = "verified on the output" if "mark" in result.checks else "not re-measured"
+        click.echo(f"  explicit mark: {result.mark['type']}, {verified}")
+    if result.c2pa is not None:
+        click.echo(f"  C2PA manifest: {result.checks.get('c2pa')}")
+
+
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema that every report line validates against."""
