@@ -348,7 +348,8 @@ def demo(out_dir: Path, workers: int | None, no_progress: bool) -> None:
     except OSError as exc:
         raise UsageError(f"cannot create {samples_dir}: {exc.strerror or exc}") from None
     click.echo(f"making sample media in {samples_dir} ...", err=True)
-    samples.generate_samples(samples_dir)
+    made = {p.name: p for p in samples.generate_samples(samples_dir)}
+    _label_demo_samples(made, samples_dir / "labelled", settings)
     progress = None
     if not no_progress and sys.stderr.isatty():
         progress = Progress(0, sys.stderr)
@@ -374,6 +375,32 @@ def demo(out_dir: Path, workers: int | None, no_progress: bool) -> None:
         f"  and {out_dir / 'report.jsonl'} (one JSON report per line)"
     )
     _exit_for(reports)
+
+
+# A provider code of the R-META-9 shape, made up for the demo.
+_DEMO_PRODUCER = "001191440300708461136T1DEMO"
+
+
+def _label_demo_samples(made: dict[str, Path], out: Path, settings: Settings) -> None:
+    """Label a few samples as a generation service would, so the scan shows labelled content
+    next to unlabelled content. The visible mark needs a CJK font (scripts/setup-system.sh);
+    without one the demo labels metadata only and says so."""
+    from synthguard.errors import MissingDependencyError
+    from synthguard.labelling import label_file
+
+    out.mkdir(exist_ok=True)
+    for name, visible in (("photo.jpg", True), ("voice.mp3", True), ("clip.mp4", False)):
+        src = made.get(name)
+        if src is None:
+            continue
+        dst = out / f"{src.stem}-ai{src.suffix}"
+        try:
+            label_file(src, dst, producer=_DEMO_PRODUCER, content_id=f"demo-{src.stem}",
+                       visible=visible, settings=settings)
+        except MissingDependencyError as exc:
+            click.echo(f"note: {exc.message}; labelling {name} without a visible mark", err=True)
+            label_file(src, dst, producer=_DEMO_PRODUCER, content_id=f"demo-{src.stem}",
+                       settings=settings)
 
 
 # -- settings and schema ----------------------------------------------------------------------
