@@ -9,6 +9,7 @@ propagation write broke the original. Needs the ``c2pa`` extra (``c2pa-python``,
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -108,16 +109,22 @@ def trust_anchors_from(settings: Settings) -> tuple[bytes, ...]:
         ) from None
 
 
+@lru_cache(maxsize=2)
+def _absent_json(format_supported: bool) -> str:
+    return json.dumps(
+        C2paResult(
+            state=C2paState.ABSENT,
+            format_supported=format_supported,
+            gb45438_mapping=gb45438_mapping(C2paState.ABSENT, (), ()),
+        ).to_dict()
+    )
+
+
 def c2pa_provenance(media: Media) -> dict[str, Any]:
     """The provenance-registry reader: ``{"c2pa": ...}``, trusting the roots of the
-    ``c2pa_trust_anchors`` setting. Files without a manifest store cost nothing."""
+    ``c2pa_trust_anchors`` setting. Files without a manifest store cost next to nothing: the
+    "absent" answer is built once and copied (a fresh dict per report, never shared)."""
     if not may_hold_manifest(media):
-        return {
-            "c2pa": C2paResult(
-                state=C2paState.ABSENT,
-                format_supported=media.format in SUPPORTED_FORMATS,
-                gb45438_mapping=gb45438_mapping(C2paState.ABSENT, (), ()),
-            ).to_dict()
-        }
+        return {"c2pa": json.loads(_absent_json(media.format in SUPPORTED_FORMATS))}
     anchors = trust_anchors_from(media.settings)
     return {"c2pa": read_c2pa(media, trust_anchors=anchors or None).to_dict()}
