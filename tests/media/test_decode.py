@@ -67,7 +67,9 @@ def test_heic_without_pillow_heif(
 ) -> None:
     if not (samples_dir / "photo.heic").exists():
         pytest.skip("pillow-heif not installed")
-    monkeypatch.setattr(_decode, "_heif_registered", False)
+    from synthguard.media import _probe
+
+    monkeypatch.setattr(_probe, "_heif_registered", False)
     monkeypatch.setitem(sys.modules, "pillow_heif", None)
     with pytest.raises(MissingDependencyError, match="heif"):
         media_of("photo.heic").image()

@@ -32,6 +32,7 @@ from synthguard.errors import (
     TooManyPixelsError,
     UsageError,
 )
+from synthguard.media._probe import register_heif
 from synthguard.media._types import AudioClip, VideoFrame
 
 if TYPE_CHECKING:
@@ -48,8 +49,6 @@ SEEK_GAP_S = 2.0
 # Image.MAX_IMAGE_PIXELS is process-global; the lock keeps two threads with different settings
 # from seeing each other's value. Only Image.open() (which checks the header size) runs under it.
 _PIXELS_LOCK = threading.Lock()
-_HEIF_LOCK = threading.Lock()
-_heif_registered = False
 
 _HEIF_FORMATS = frozenset({"heic", "heif", "heics", "heifs", "hif"})
 
@@ -77,17 +76,6 @@ def _import_av(what: str) -> Any:
 # -- images -----------------------------------------------------------------------------------
 
 
-def _register_heif() -> None:
-    global _heif_registered
-    with _HEIF_LOCK:
-        if _heif_registered:
-            return
-        try:
-            import pillow_heif
-        except ImportError:
-            raise MissingDependencyError("HEIC images", "heif") from None
-        pillow_heif.register_heif_opener()
-        _heif_registered = True
 
 
 def _open_image(media: Media, fp: BinaryIO) -> Image.Image:
@@ -155,7 +143,7 @@ def decode_image(media: Media, *, max_side: int | None) -> Image.Image:
     if max_side is not None and max_side < 1:
         raise UsageError(f"expected max_side >= 1, got {max_side}")
     if media.format.lower() in _HEIF_FORMATS:
-        _register_heif()
+        register_heif()
     try:
         with media.open() as fp:
             im = _open_image(media, fp)

@@ -40,7 +40,8 @@ _heif_lock = threading.Lock()
 _heif_registered = False
 
 
-def _register_heif() -> None:
+def register_heif() -> None:
+    """Register pillow-heif's opener once per process (probing and decoding share it)."""
     global _heif_registered
     with _heif_lock:
         if _heif_registered:
@@ -73,7 +74,7 @@ def probe_pillow(r: Reader, facts: Facts, settings: Settings) -> None:
     raise_pillow_limit(settings)
     fmt = facts.format
     if fmt == "heic":
-        _register_heif()
+        register_heif()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
