@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from synthguard.errors import TruncatedMediaError
 from synthguard.media import Media
 
@@ -112,6 +114,13 @@ def copy_media(media: Media, tmp: Path) -> None:
     tmp.write_bytes(media.read_bytes())
 
 
+def _first_difference(x: bytes, y: bytes) -> int:
+    """Index of the first differing byte of two equal-length blocks (vectorised: a Python loop
+    over a 1 MiB block cost hundreds of milliseconds)."""
+    diff = np.frombuffer(x, np.uint8) != np.frombuffer(y, np.uint8)
+    return int(np.argmax(diff)) if diff.any() else len(x)
+
+
 def changed_span(a: Path, b: Path) -> int:
     """What an edit of ``a`` into ``b`` rewrote (for writers that let a library edit a copy):
     everything after the common prefix when the size changed (those bytes had to move), else
@@ -128,7 +137,7 @@ def changed_span(a: Path, b: Path) -> int:
                 if n == 0:
                     break
                 continue
-            prefix += next(i for i in range(n) if x[i] != y[i])
+            prefix += _first_difference(x[:n], y[:n])
             break
         prefix = min(prefix, limit)
         if size_a != size_b:
@@ -143,9 +152,6 @@ def changed_span(a: Path, b: Path) -> int:
             if x == y:
                 suffix += n
                 continue
-            i = 0
-            while i < n and x[n - 1 - i] == y[n - 1 - i]:
-                i += 1
-            suffix += i
+            suffix += _first_difference(x[::-1], y[::-1])
             break
     return size_b - prefix - suffix
