@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from synthguard.errors import ConfigError, MissingDependencyError
+from synthguard.provenance._c2pa_guard import store_problem
 from synthguard.requirements import (
     AIGC_FIELDS,
     C2PA_ACTION_CREATED,
@@ -494,6 +495,10 @@ def read_c2pa(
             gb45438_mapping=gb45438_mapping(C2paState.ABSENT, (), ()),
         )
     c2pa = load_c2pa("reading C2PA manifests")
+    problem = store_problem(media)
+    if problem is not None:
+        # c2pa-rs sizes buffers from declared lengths: such a store never reaches it.
+        return _failed("c2pa.unreadable", f"the manifest store is malformed: {problem}")
     config = offline_settings(trust_anchors, settings or media.settings)
     context = make_context(c2pa, config)
     try:
