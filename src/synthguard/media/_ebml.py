@@ -6,6 +6,10 @@ metadata budget, walked for nesting since SimpleTag and ChapterAtom nest). Clust
 are media payload and index: skipped by their size, never read (R-IMPL-1). A Cluster of
 unknown size (live recordings) ends the walk: nothing after it can be skipped without reading
 it, and the demuxer bounds the rest.
+
+Each TrackEntry's codec, size, frame duration, sample rate and channels are kept so that the
+native probe can describe the file without FFmpeg (CodecID names in :mod:`._codecs`); a live
+file or one with attachments (FFmpeg makes a stream of each) is left to PyAV.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import struct
 from dataclasses import dataclass, field
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
-from synthguard.media._types import MetaBlock
+from synthguard.media._codecs import MKV_CODECS, OPUS_RATE, aac_config, flac_streaminfo
+from synthguard.media._types import MetaBlock, StreamInfo
 from synthguard.media._walk import (
     Budget,
     Facts,
@@ -94,7 +99,9 @@ class _Track:
     height: int = 0
     frame_ns: int = 0
     rate: float = 0.0
+    out_rate: float = 0.0  # OutputSamplingFrequency (HE-AAC's real rate)
     channels: int = 0
+    private: bytes = b""  # CodecPrivate, when small (AAC's AudioSpecificConfig, FLAC's header)
 
 
 @dataclass
@@ -103,6 +110,7 @@ class _State:
     duration: float = 0.0  # ticks
     tracks: list[_Track] = field(default_factory=list)
     stop: bool = False
+    attachments: bool = False
     blocks: list[MetaBlock] = field(default_factory=list)  # the metadata index
 
 
@@ -122,6 +130,37 @@ def walk_ebml(r: Reader, facts: Facts, budget: Budget) -> None:
                 check_frames(int(duration * 1e9 / t.frame_ns), budget.settings,
                              " (estimated from duration x frame rate)")
     facts.set(duration=duration)
+    if not st.stop and not st.attachments:
+        facts.streams = [_stream(i, t) for i, t in enumerate(st.tracks)]
+
+
+def _stream(index: int, t: _Track) -> StreamInfo:
+    """The track as PyAV would describe it (Matroska has no per-stream duration, frame count
+    or bit rate, and neither does FFmpeg's view of it); unknown facts stay None."""
+    codec = MKV_CODECS.get((t.codec or "").rstrip("\x00"))
+    if t.kind == 1:
+        return StreamInfo(
+            index=index, type="video", codec=codec, width=t.width or None,
+            height=t.height or None, fps=1e9 / t.frame_ns if t.frame_ns else None,
+        )
+    if t.kind != 2:
+        return StreamInfo(index=index, type="other")  # subtitles, buttons...: FFmpeg's names
+    whole = 0 < t.rate < 1e7 and t.rate.is_integer() and t.out_rate in (0.0, t.rate)
+    rate: int | None = int(t.rate) if whole else None
+    channels = t.channels or None
+    if codec == "opus":
+        rate = OPUS_RATE
+    elif codec == "aac":
+        # The decoder FFmpeg opens reads the AudioSpecificConfig; plain AAC-LC only (see
+        # aac_config), and only when the Matroska header agrees with it.
+        parsed = aac_config(t.private)
+        if parsed is None or parsed != (rate, channels):
+            rate = channels = None
+    elif codec == "flac" and t.private[:4] == b"fLaC":
+        info = flac_streaminfo(t.private[8:])
+        rate, channels = (info[0], info[1]) if info else (None, None)
+    return StreamInfo(index=index, type="audio", codec=codec, sample_rate=rate or None,
+                      channels=channels)
 
 
 def _walk(
@@ -157,6 +196,8 @@ def _walk(
                 f"fit inside its parent, which ends at {end:,}"
             )
         meta_here = in_meta
+        if ident == _ATTACHMENTS:
+            st.attachments = True
         if ident in _METADATA and not in_meta:
             budget.metadata_bytes(elem_end - pos, "Matroska tags, chapters or attachments")
             meta_here = True
@@ -186,9 +227,15 @@ def _float(raw: bytes | memoryview) -> float:
     return 0.0
 
 
+# TimestampScale, Duration, TrackType, CodecID, PixelWidth, PixelHeight, DefaultDuration,
+# SamplingFrequency, Channels, OutputSamplingFrequency, CodecPrivate.
+_LEAVES = frozenset({0x2AD7B1, 0x4489, 0x83, 0x86, 0xB0, 0xBA, 0x23E383, 0xB5, 0x9F, 0x78B5,
+                     0x63A2})
+
+
 def _leaf(r: Reader, st: _State, ident: int, body: int, size: int) -> None:
     t = st.tracks[-1] if st.tracks else None
-    if ident not in (0x2AD7B1, 0x4489, 0x83, 0x86, 0xB0, 0xBA, 0x23E383, 0xB5, 0x9F):
+    if ident not in _LEAVES:
         return
     raw = r.read(body, size, "a Matroska value")
     if ident == 0x2AD7B1:
@@ -212,3 +259,7 @@ def _leaf(r: Reader, st: _State, ident: int, body: int, size: int) -> None:
         t.rate = _float(raw)
     elif ident == 0x9F:
         t.channels = _uint(raw)
+    elif ident == 0x78B5:
+        t.out_rate = _float(raw)
+    elif ident == 0x63A2:
+        t.private = bytes(raw)

@@ -5,8 +5,11 @@ a box that runs past the end of the file is truncation, one that runs past its p
 declares a size smaller than its own header is corruption, and nesting deeper than
 ``max_nesting`` is refused. ``mdat``, ``free`` and ``skip`` are payload and are never read;
 only the small header boxes we need (``mvhd``, ``tkhd``, ``mdhd``, ``hdlr``, ``stsd``, ``stsz``,
-``ispe``) are. Tag boxes (``udta``, ``meta``, ``uuid``, ``XMP_``, ``ID32``) are charged to the
-metadata budget.
+``ispe``, ``elst``) are. The first sample entry of each track is parsed for its codec and,
+for audio, its configuration box (``esds``, ``dOps``, ``dfLa``, ``alac``), and the sample sizes
+are summed for the bit rate, so that the native probe can describe an unfragmented movie
+without FFmpeg (:mod:`._codecs`). Tag boxes (``udta``, ``meta``, ``uuid``, ``XMP_``, ``ID32``)
+are charged to the metadata budget.
 """
 
 from __future__ import annotations
@@ -14,8 +17,19 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
-from synthguard.media._types import Kind, MetaBlock
+from synthguard.media._codecs import (
+    BMFF_AUDIO,
+    BMFF_VIDEO,
+    MP4_OBJECT_TYPES,
+    OPUS_RATE,
+    aac_config,
+    esds_config,
+    flac_streaminfo,
+)
+from synthguard.media._types import Kind, MetaBlock, StreamInfo
 from synthguard.media._walk import (
     Budget,
     Facts,
@@ -37,17 +51,28 @@ _CONTAINERS = frozenset({
 })
 _METADATA = frozenset({b"udta", b"meta", b"uuid", b"XMP_", b"ID32", b"ilst"})
 _PAYLOAD = frozenset({b"mdat", b"free", b"skip", b"wide", b"idat"})
+# Bytes of a track's first sample entry kept for parsing: its codec configuration boxes are a
+# few hundred bytes; an entry larger than this leaves the track undescribed (PyAV decides).
+_ENTRY_BYTES = 16 * 1024
+# Sample sizes summed for a track's bit rate (as FFmpeg computes it); beyond this the table is
+# not read and the bit rate is left out rather than paid for with megabytes of reads.
+_MAX_SIZES = 1 << 22
 
 
 @dataclass
 class _Track:
     handler: bytes = b""
-    codec: str | None = None
+    codec: str | None = None  # the first sample entry's fourcc
+    entry: bytes = b""  # the first sample entry, header included (up to _ENTRY_BYTES)
     width: int = 0
     height: int = 0
     timescale: int = 0
     duration: int = 0
     samples: int = 0
+    data_size: int | None = None  # sum of the sample sizes, where the table was read
+    # The edit list: None without one, the one edit's length (movie timescale), or -1 for a
+    # list FFmpeg would have to replay sample by sample (several edits, another rate).
+    edit: int | None = None
 
 
 @dataclass
@@ -57,7 +82,8 @@ class _State:
     timescale: int = 0
     duration: int = 0
     ispe: list[tuple[int, int]] = field(default_factory=list)
-    fragments: int = 0
+    fragments: int = 0  # moof and mvex boxes: a fragmented movie
+    cover: bool = False  # iTunes cover art, which FFmpeg turns into an attached-picture stream
     blocks: list[MetaBlock] = field(default_factory=list)  # the metadata index
 
 
@@ -92,6 +118,10 @@ def walk_isobmff(r: Reader, facts: Facts, budget: Budget) -> None:
             check_frames(t.samples or None, budget.settings, " (sample table)")
         if t.timescale and t.duration and t.duration < (1 << 63) - 1:
             check_duration(t.duration / t.timescale, budget.settings)
+    if not st.fragments and not st.cover:
+        # A fragmented movie's samples live in moof boxes (stsz is empty), and cover art adds a
+        # stream FFmpeg makes up: both are left to PyAV.
+        facts.streams = [_stream(i, t, st.timescale) for i, t in enumerate(st.tracks)]
 
 
 def _names(top: list[bytes]) -> str:
@@ -161,7 +191,7 @@ def _walk(
         elif typ in _CONTAINERS:
             if typ == b"trak":
                 st.tracks.append(_Track())
-            elif typ == b"moof":
+            elif typ in (b"moof", b"mvex"):
                 st.fragments += 1
             child = body
             if typ == b"meta" and box_end - body >= 12:
@@ -218,11 +248,119 @@ def _leaf(r: Reader, st: _State, typ: bytes, body: int, end: int, parent: bytes 
     elif typ == b"hdlr" and track is not None and parent == b"mdia" and n >= 12:
         track.handler = bytes(r.read(body + 8, 4, "hdlr"))
     elif typ == b"stsd" and track is not None and n >= 16:
-        head = r.read(body, min(n, 8 + 8 + 36), "stsd")
+        head = r.read(body, min(n, 8 + _ENTRY_BYTES), "stsd")
         track.codec = bytes(head[12:16]).decode("latin-1").strip() or None
+        (entry_size,) = struct.unpack_from(">I", head, 8)
+        if 8 <= entry_size <= len(head) - 8:
+            track.entry = bytes(head[8 : 8 + entry_size])
         if track.handler == b"vide" and len(head) >= 8 + 8 + 28:
             track.width, track.height = struct.unpack_from(">HH", head, 8 + 8 + 24)
     elif typ in (b"stsz", b"stz2") and track is not None and n >= 12:
-        (track.samples,) = struct.unpack(">I", r.read(body + 8, 4, "stsz"))
+        size, track.samples = struct.unpack(">II", r.read(body + 4, 8, "stsz"))
+        if typ == b"stsz" and not size and track.samples <= min(_MAX_SIZES, (n - 12) // 4):
+            table = r.read(body + 12, 4 * track.samples, "the stsz sample sizes")
+            track.data_size = int(np.frombuffer(table, ">u4").sum(dtype=np.uint64))
+    elif typ == b"elst" and track is not None and n >= 8:
+        head = r.read(body, min(n, 8 + 2 * 20), "elst")
+        (count,) = struct.unpack_from(">I", head, 4)
+        layout, width = (">QqI", 20) if head[0] == 1 else (">IiI", 12)
+        edits = [struct.unpack_from(layout, head, 8 + i * width)
+                 for i in range(min(count, 2)) if 8 + (i + 1) * width <= len(head)]
+        kept = [(length, rate) for length, media_time, rate in edits if media_time != -1]
+        simple = len(edits) == count and len(kept) == 1 and kept[0][1] == 0x10000
+        track.edit = kept[0][0] if simple else -1
+    elif typ == b"covr" and parent == b"ilst":
+        st.cover = True
     elif typ == b"ispe" and n >= 12:
         st.ispe.append(struct.unpack(">II", r.read(body + 4, 8, "ispe")))
+
+
+# -- the native probe's view of each track ---------------------------------------------------
+
+
+def _stream(index: int, t: _Track, movie_timescale: int) -> StreamInfo:
+    """The track as PyAV would describe it; facts the headers do not give stay None (and the
+    native probe then falls back to PyAV)."""
+    seconds = t.duration / t.timescale if t.timescale and t.duration else None
+    if t.edit is not None:
+        # FFmpeg replays the edit list (mov_fix_index): the stream lasts as long as its edit
+        # (AAC's priming samples cut off), not as long as its media.
+        seconds = t.edit / movie_timescale if t.edit > 0 and movie_timescale else None
+    # FFmpeg's mov demuxer: bit_rate = data size x 8 x timescale / media duration (integer).
+    bit_rate = (
+        t.data_size * 8 * t.timescale // t.duration
+        if t.data_size and t.timescale and t.duration else None
+    )
+    fourcc = t.codec or ""
+    if t.handler == b"vide":
+        codec = BMFF_VIDEO.get(fourcc)
+        if fourcc == "mp4v":
+            esds = _children(t.entry, 8 + 78).get(b"esds")
+            config = esds_config(esds) if esds is not None else None
+            codec = MP4_OBJECT_TYPES.get(config[0]) if config else None
+            codec = codec if codec == "mpeg4" else None
+        # avg_frame_rate: samples over the media duration, as mov_read_header computes it.
+        fps = t.samples * t.timescale / t.duration if t.samples and t.timescale and t.duration \
+            else None
+        return StreamInfo(
+            index=index, type="video", codec=codec, width=t.width or None,
+            height=t.height or None, fps=fps, frames=t.samples or None, duration=seconds,
+            bit_rate=bit_rate,
+        )
+    if t.handler == b"soun":
+        codec, rate, channels = _audio_entry(fourcc, t.entry)
+        return StreamInfo(
+            index=index, type="audio", codec=codec, duration=seconds, sample_rate=rate,
+            channels=channels, bit_rate=bit_rate,
+        )
+    # Subtitles, timecode, chapters, hint tracks: FFmpeg names these its own way; not described.
+    return StreamInfo(index=index, type="other", duration=seconds)
+
+
+def _audio_entry(fourcc: str, entry: bytes) -> tuple[str | None, int | None, int | None]:
+    """(codec, sample rate, channels) of an audio sample entry, from its configuration box
+    (the entry's own 16.16 rate cannot hold 96 kHz, and is the core rate of HE-AAC)."""
+    if len(entry) < 8 + 28:
+        return None, None, None
+    (version,) = struct.unpack_from(">H", entry, 16)
+    # QuickTime sound description versions 1 and 2 append 16 and 36 bytes.
+    boxes = _children(entry, 8 + 28 + {0: 0, 1: 16, 2: 36}.get(version, 0))
+    entry_channels, _bits = struct.unpack_from(">HH", entry, 24)
+    entry_rate = struct.unpack_from(">I", entry, 32)[0] >> 16
+    if fourcc == "mp4a":
+        config = esds_config(boxes[b"esds"]) if b"esds" in boxes else None
+        codec = MP4_OBJECT_TYPES.get(config[0]) if config else None
+        if codec == "aac" and config is not None:
+            parsed = aac_config(config[2])
+            return ("aac", *parsed) if parsed else ("aac", None, None)
+        if codec == "mp3" and version == 0:
+            return "mp3", entry_rate or None, entry_channels or None
+        return None, None, None
+    codec = BMFF_AUDIO.get(fourcc)
+    if codec == "opus" and len(boxes.get(b"dOps", b"")) >= 8:
+        return codec, OPUS_RATE, boxes[b"dOps"][1] or None
+    if codec == "flac" and b"dfLa" in boxes:
+        info = flac_streaminfo(boxes[b"dfLa"][8:])  # after version/flags and a block header
+        return (codec, info[0], info[1]) if info else (codec, None, None)
+    if codec == "alac" and len(boxes.get(b"alac", b"")) >= 28:
+        cookie = boxes[b"alac"]  # ALACSpecificConfig after version/flags
+        return codec, struct.unpack_from(">I", cookie, 24)[0] or None, cookie[13] or None
+    return None, None, None
+
+
+def _children(entry: bytes, start: int, *, nested: bool = False) -> dict[bytes, bytes]:
+    """Bodies of the boxes after a sample entry's fixed fields (first of each type), looking
+    inside QuickTime's ``wave`` box too (one level: it never nests). Malformed sizes end the
+    list: it is advisory, and what it lacks leaves the track to PyAV."""
+    found: dict[bytes, bytes] = {}
+    pos = start
+    while pos + 8 <= len(entry):
+        size, typ = struct.unpack_from(">I4s", entry, pos)
+        if size < 8 or pos + size > len(entry):
+            break
+        if typ == b"wave" and not nested:
+            for key, value in _children(entry[pos + 8 : pos + size], 0, nested=True).items():
+                found.setdefault(key, value)
+        found.setdefault(typ, entry[pos + 8 : pos + size])
+        pos += size
+    return found

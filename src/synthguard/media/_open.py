@@ -39,7 +39,7 @@ from synthguard.media._documents import probe_docx, probe_pdf, probe_text
 from synthguard.media._ebml import walk_ebml
 from synthguard.media._images import IMAGE_WALKERS
 from synthguard.media._isobmff import walk_isobmff
-from synthguard.media._probe import probe_av, probe_pillow, raise_pillow_limit
+from synthguard.media._probe import probe_media, probe_pillow, raise_pillow_limit
 from synthguard.media._riff import walk_avi, walk_wav
 from synthguard.media._sniff import sniff
 from synthguard.media._streams import STREAM_WALKERS
@@ -68,10 +68,11 @@ _WALKERS: dict[str, Walker] = {
     "wav": walk_wav, "avi": walk_avi,
 }
 # JPEG and PNG are fully described by their walkers (size, mode, frames): skipping Pillow there
-# keeps 1,000 small JPEGs within 2x of read+hash. The others are confirmed by Pillow.
+# keeps 1,000 small JPEGs within 2x of read+hash. The others are confirmed by Pillow. Audio and
+# video go through probe_media, which skips PyAV where the walker read every fact (_probe).
 _PROBERS: dict[str, Prober] = {
     **{fmt: probe_pillow for fmt in ("gif", "webp", "tiff", "bmp", "heic", "avif")},
-    **{fmt: probe_av for fmt in ("wav", "mp3", "aac", "flac", "ogg", "opus", "m4a", "mp4",
+    **{fmt: probe_media for fmt in ("wav", "mp3", "aac", "flac", "ogg", "opus", "m4a", "mp4",
                                  "mov", "mkv", "webm", "avi", "flv")},
     "txt": probe_text, "md": probe_text, "pdf": probe_pdf, "zip": probe_docx,
 }

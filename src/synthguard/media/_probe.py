@@ -1,10 +1,20 @@
-"""Library probes after the walkers: Pillow for image headers, PyAV for audio/video headers.
+"""Library probes after the walkers: Pillow for image headers, PyAV for audio/video headers,
+and the native probe that makes PyAV unnecessary where the walker already read everything.
 
 Both read headers only. Pillow's ``Image.open`` is lazy (no pixel decoding) and is restricted
 to the plugin of the sniffed format; PyAV opens the container with the demuxer of the sniffed
 format and bounded ``probesize``/``analyzeduration``. FFmpeg's stream-info search may decode a
 few packets internally to learn codec parameters; that is bounded by those two options, and
 synthguard itself never decodes a frame here.
+
+``av.open`` always runs FFmpeg's ``avformat_find_stream_info``, which decodes the first key
+frame of an H.264 stream and costs milliseconds per file, most of an audio/video scan. For WAV
+(PCM), FLAC, unfragmented MP4/MOV/M4A and Matroska/WebM the walkers read every fact PyAV would
+report (stream list, codecs named as FFmpeg names them, size, rate, frame count, duration), so
+:func:`probe_media` uses those and never opens the container. Whenever a fact is missing (an
+unknown codec, a live Matroska file without a duration, a fragmented MP4, cover art FFmpeg
+turns into a stream) it falls back to :func:`probe_av`: a missing fact is never reported as
+absent when PyAV could have given it.
 
 Every library exception is turned into a :class:`~synthguard.errors.CorruptMediaError` by the
 caller (``_open``); limit breaches found here raise the limit errors directly.
@@ -30,7 +40,7 @@ from synthguard.media._walk import (
 )
 from synthguard.settings import Settings
 
-__all__ = ["probe_av", "probe_pillow", "raise_pillow_limit"]
+__all__ = ["NATIVE_FORMATS", "probe_av", "probe_media", "probe_pillow", "raise_pillow_limit"]
 
 _PIL_FORMATS = {
     "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "tiff": "TIFF", "bmp": "BMP",
@@ -112,12 +122,62 @@ def _f(value: Fraction | None) -> float | None:
     return float(value) if value else None
 
 
-def probe_av(r: Reader, facts: Facts, settings: Settings) -> None:
-    """Container and stream headers through PyAV; decides audio vs video by the streams."""
+# Formats whose walker lists every stream with every fact (Facts.streams); see the docstring.
+NATIVE_FORMATS = frozenset({"wav", "flac", "mp4", "mov", "m4a", "mkv", "webm"})
+# Those where FFmpeg gives each stream a duration too (Matroska streams have none).
+_STREAM_DURATIONS = frozenset({"wav", "flac", "mp4", "mov", "m4a"})
+
+
+def probe_media(r: Reader, facts: Facts, settings: Settings) -> None:
+    """Audio/video facts from the walker when it read them all, else from PyAV."""
+    streams = _native_streams(facts)
+    if streams is None:
+        probe_av(r, facts, settings)
+        return
+    _import_av()  # decoding needs it later: the same message now as on the PyAV path
+    check_streams(len(streams), settings)
+    seconds = facts.info.get("duration")
+    if seconds is None:
+        seconds = max((st.duration for st in streams if st.duration), default=None)
+    micros = round(seconds * 1_000_000) if seconds else 0
+    if micros <= 0:
+        probe_av(r, facts, settings)  # no duration in the headers: the demuxer estimates one
+        return
+    # FFmpeg's update_stream_timings: whole-file size over the duration in microseconds.
+    bit_rate = int(r.size * 8 * 1_000_000 / micros)
+    _describe(facts, streams, micros / 1_000_000, bit_rate, settings)
+
+
+def _native_streams(facts: Facts) -> list[StreamInfo] | None:
+    """The walker's streams when they hold every fact PyAV would give, else None."""
+    streams = facts.streams
+    if facts.format not in NATIVE_FORMATS or not streams:
+        return None
+    for st in streams:
+        if st.codec is None or (not st.duration and facts.format in _STREAM_DURATIONS):
+            return None
+        if st.type == "video":
+            if not (st.width and st.height and st.fps):
+                return None
+        elif st.type == "audio":
+            if not (st.sample_rate and st.channels):
+                return None
+        else:
+            return None
+    return streams
+
+
+def _import_av() -> Any:
     try:
         import av
     except ImportError:
         raise MissingDependencyError("audio and video", "video") from None
+    return av
+
+
+def probe_av(r: Reader, facts: Facts, settings: Settings) -> None:
+    """Container and stream headers through PyAV; decides audio vs video by the streams."""
+    av = _import_av()
     fmt = facts.format
     try:
         container: Any = av.open(
@@ -130,21 +190,34 @@ def probe_av(r: Reader, facts: Facts, settings: Settings) -> None:
         _check_av_metadata(container, settings)
         check_streams(len(container.streams), settings)
         streams: list[StreamInfo] = []
-        video: list[StreamInfo] = []
-        audio: list[StreamInfo] = []
+        media: list[StreamInfo] = []  # the video and audio streams that carry content
         for s in container.streams:
             info = _stream_info(av, s)
             streams.append(info)
             if info.type == "video" and s.codec_context is not None and not (
                 s.disposition & av.stream.Disposition.attached_pic
             ):
-                video.append(info)
+                media.append(info)
             elif info.type == "audio" and s.codec_context is not None:
-                audio.append(info)
+                media.append(info)
         duration = container.duration / 1_000_000 if container.duration else None
         if duration is None:
             duration = max((st.duration for st in streams if st.duration), default=None)
         bit_rate = container.bit_rate or None
+    _describe(facts, streams, duration, bit_rate, settings, media)
+
+
+def _describe(
+    facts: Facts, streams: list[StreamInfo], duration: float | None, bit_rate: int | None,
+    settings: Settings, media: list[StreamInfo] | None = None,
+) -> None:
+    """Check the limits and fill ``facts`` from the streams, whoever read them (PyAV, or the
+    walker for the native probe); decides audio vs video by the streams. ``media`` are the
+    streams with content (PyAV's view leaves out cover art); default: all."""
+    fmt = facts.format
+    media = streams if media is None else media
+    video = [st for st in media if st.type == "video"]
+    audio = [st for st in media if st.type == "audio"]
     check_duration(duration, settings)
     if video:
         facts.kind = Kind.VIDEO

@@ -10,7 +10,9 @@ file holds is truncation. Two tolerances, on purpose:
   header patched and the other claiming 4 GB is not a streaming file, it is a lie (or a
   truncation) and is refused. The sample data is never read, so the tolerance costs no safety.
 
-Sample data (``data``, ``movi``, ``idx1``) is skipped by size (R-IMPL-1).
+Sample data (``data``, ``movi``, ``idx1``) is skipped by size (R-IMPL-1). A PCM WAV is fully
+described by its ``fmt `` and ``data`` chunks, so the walker lists its one stream for the native
+probe (:mod:`._codecs` names the codec).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 import struct
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError
-from synthguard.media._types import MetaBlock
+from synthguard.media._codecs import wav_codec
+from synthguard.media._types import MetaBlock, StreamInfo
 from synthguard.media._walk import (
     Budget,
     Facts,
@@ -55,7 +58,8 @@ def walk_wav(r: Reader, facts: Facts, budget: Budget) -> None:
     riff_unknown = not rf64 and declared in _STREAMING_SIZES
     end = r.size if rf64 or riff_unknown else _riff_end(r, "WAV")
     pos = 12
-    fmt: tuple[int, int, int, int] | None = None
+    fmt: tuple[int, int, int, int, int] | None = None
+    id3 = False
     data_size: int | None = None
     big_data: int | None = None
     while pos + 8 <= end:
@@ -88,10 +92,16 @@ def walk_wav(r: Reader, facts: Facts, budget: Budget) -> None:
         elif cid == b"fmt ":
             if size < 16:
                 raise CorruptMediaError(f"expected a WAV fmt chunk of >= 16 bytes, got {size}")
-            tag, channels, rate, byte_rate = struct.unpack("<HHII", r.read(body, 12, "fmt"))
-            fmt = (tag, channels, rate, byte_rate)
+            raw = bytes(r.read(body, min(size, 40), "fmt"))
+            tag, channels, rate, byte_rate, _align, bits = struct.unpack_from("<HHIIHH", raw)
+            if tag == 0xFFFE:  # WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the tag
+                valid, sub = struct.unpack_from("<H4xH", raw, 18) if size >= 40 else (0, 0)
+                # FFmpeg picks the codec by the valid bits; only the unambiguous case is ours.
+                tag = sub if valid == bits else 0
+            fmt = (tag, channels, rate, byte_rate, bits)
         elif cid in _WAV_METADATA or cid == AIGC_CHUNK:
             budget.metadata_bytes(size + 8, f"a WAV {cid.decode('latin-1')!r} chunk")
+            id3 = id3 or cid in (b"id3 ", b"ID3 ")
         if cid not in (b"fmt ", b"data"):  # the metadata index: every other chunk (R-FMT-12)
             facts.block("wav.chunk", body, size, id=cid.decode("latin-1"))
         pos = body + size + (size & 1)
@@ -99,7 +109,7 @@ def walk_wav(r: Reader, facts: Facts, budget: Budget) -> None:
         raise CorruptMediaError("expected a WAV 'fmt ' chunk, found none")
     if data_size is None:
         raise CorruptMediaError("expected a WAV 'data' chunk, found none")
-    _tag, channels, rate, byte_rate = fmt
+    tag, channels, rate, byte_rate, bits = fmt
     if not channels or not rate:
         raise CorruptMediaError(
             f"expected WAV channels and sample rate > 0, got {channels} and {rate}"
@@ -107,6 +117,14 @@ def walk_wav(r: Reader, facts: Facts, budget: Budget) -> None:
     duration = data_size / byte_rate if byte_rate else None
     check_duration(duration, budget.settings)
     facts.set(duration=duration, sample_rate=rate, channels=channels)
+    codec = wav_codec(tag, bits)
+    if codec is not None and not id3:  # an ID3 chunk's picture becomes a stream in FFmpeg
+        # FFmpeg's count for PCM: whole samples in the data chunk (wav_read_header).
+        samples = data_size * 8 // (channels * bits)
+        facts.streams = [StreamInfo(
+            index=0, type="audio", codec=codec, duration=samples / rate, sample_rate=rate,
+            channels=channels, bit_rate=byte_rate * 8 or None,
+        )]
 
 
 def walk_avi(r: Reader, facts: Facts, budget: Budget) -> None:

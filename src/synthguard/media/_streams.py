@@ -11,6 +11,7 @@ import struct
 
 from synthguard.errors import CorruptMediaError, TruncatedMediaError, UnsupportedFormatError
 from synthguard.media._sniff import MIME, adts_frame, id3_size, mpeg_audio_frame
+from synthguard.media._types import StreamInfo
 from synthguard.media._walk import Budget, Facts, Reader, check_duration, check_streams
 
 __all__ = ["STREAM_WALKERS"]
@@ -84,6 +85,8 @@ def walk_flac(r: Reader, facts: Facts, budget: Budget) -> None:
 
 def _walk_flac_blocks(r: Reader, facts: Facts, budget: Budget, pos: int) -> None:
     info = False
+    picture = False
+    stream: StreamInfo | None = None
     while True:
         head = r.read(pos, 4, "a FLAC metadata block header")
         budget.tick("FLAC metadata blocks")
@@ -109,15 +112,22 @@ def _walk_flac_blocks(r: Reader, facts: Facts, budget: Budget, pos: int) -> None
             check_duration(duration, budget.settings)
             facts.set(sample_rate=rate, channels=channels, duration=duration)
             info = True
+            if duration is not None:  # FFmpeg's duration is STREAMINFO's sample count too
+                stream = StreamInfo(index=0, type="audio", codec="flac", duration=duration,
+                                    sample_rate=rate, channels=channels)
         elif btype in (2, 4, 5, 6):  # application, Vorbis comment, cue sheet, picture
             budget.metadata_bytes(length + 4, "a FLAC metadata block")
             if btype == 4:  # R-FMT-14
                 facts.block("flac.vorbis", body, length)
+            picture = picture or btype == 6
         pos = body + length
         if last:
             break
     if not info:
         raise CorruptMediaError("expected a FLAC STREAMINFO block, found none")
+    # Pictures (a PICTURE block, or an ID3 tag's APIC) become streams in FFmpeg: left to PyAV.
+    if stream is not None and not picture and not any(b.carrier == "id3" for b in facts.metadata):
+        facts.streams = [stream]
     sync = r.read_upto(pos, 2)
     if len(sync) < 2 or sync[0] != 0xFF or (sync[1] & 0xFE) != 0xF8:
         raise CorruptMediaError(

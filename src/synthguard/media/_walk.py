@@ -23,7 +23,7 @@ from synthguard.errors import (
     TooManyStreamsError,
     TruncatedMediaError,
 )
-from synthguard.media._types import Kind, MetaBlock
+from synthguard.media._types import Kind, MetaBlock, StreamInfo
 from synthguard.settings import MiB, Settings
 
 __all__ = ["Budget", "Facts", "Reader"]
@@ -117,6 +117,11 @@ class Facts:
     mime: str
     info: dict[str, Any] = field(default_factory=dict)
     metadata: list[MetaBlock] = field(default_factory=list)  # where the metadata blocks are
+    # Every stream as the walker read it from the headers (WAV, FLAC, MP4, Matroska), for the
+    # native probe (_probe.probe_media) to use instead of PyAV when nothing is missing; None
+    # when the walker cannot list them all (cover art FFmpeg would turn into a stream, a live
+    # file, a fragmented movie).
+    streams: list[StreamInfo] | None = None
 
     def block(self, carrier: str, offset: int, length: int, **info: str) -> None:
         """Record where a metadata block lies (see :class:`~synthguard.media.MetaBlock`)."""
