@@ -320,9 +320,10 @@ def render(rows: Sequence[Row], command: str, min_timed_s: float) -> str:
         "- *decode calls*: PyAV `decode` calls synthguard made while scanning the videos "
         "inline (must be 0: probing reads headers only).",
         "- *FFmpeg probe slices*: H.264 slices FFmpeg itself decoded during the same scan, "
-        "counted from its decoder's debug log. PyAV's `av.open()` always runs "
-        "`avformat_find_stream_info()`, which decodes the first key frame of an H.264 stream "
-        "to learn its parameters. For scale, the brackets give the count per file and that of a "
+        "counted from its decoder's debug log (must be 0 for MP4: synthguard probes WAV, FLAC, "
+        "MP4/MOV/M4A and Matroska from its own walkers; `av.open()`, which would run "
+        "`avformat_find_stream_info()` and decode a key frame, is used only for formats whose "
+        "walker lacks a fact). For scale, the brackets give the count per file and that of a "
         "full decode of one file.",
         "",
         "| set | files | MB | read+hash files/s | inline files/s | x read+hash "
