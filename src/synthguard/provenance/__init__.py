@@ -14,7 +14,13 @@ from typing import Any
 
 from synthguard.media import Media
 
-__all__ = ["ProvenanceReader", "read_provenance", "register_reader", "registered_readers"]
+__all__ = [
+    "ProvenanceReader",
+    "load_readers",
+    "read_provenance",
+    "register_reader",
+    "registered_readers",
+]
 
 ProvenanceReader = Callable[[Media], dict[str, Any]]
 """A reader returns a fragment of the ``provenance`` object (e.g. ``{"aigc": {...}}``)."""
@@ -46,6 +52,14 @@ def _resolve(name: str) -> ProvenanceReader:
         reader = getattr(importlib.import_module(module), attr)
         _READERS[name] = reader
     return reader
+
+
+def load_readers() -> None:
+    """Import every registered reader now (they load lazily otherwise). A process that forks
+    workers calls this first, so that each worker does not pay the imports (the native C2PA
+    library among them) on its first file."""
+    for name in list(_READERS):
+        _resolve(name)
 
 
 def read_provenance(media: Media) -> dict[str, Any]:

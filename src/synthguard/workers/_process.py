@@ -373,8 +373,10 @@ def _preload() -> None:
     from PIL import Image
 
     import synthguard.pipeline  # noqa: F401 - imported for its side effect: loaded modules
+    from synthguard.provenance import load_readers
 
     Image.init()
+    load_readers()
 
 
 def _describe_exit(code: int | None) -> str:
