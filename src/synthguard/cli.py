@@ -6,6 +6,7 @@ Commands::
     synthguard demo              make the bundled sample media, scan it, write the reports
     synthguard settings          the settings table (``--format markdown`` makes docs/settings.md)
     synthguard schema            the JSON Schema of one report line
+    synthguard policy ...        check a policy file, explain a decision (see _cli_policy)
     synthguard --version
 
 Exit codes:
@@ -34,6 +35,13 @@ from typing import Any, TextIO
 
 import click
 
+from synthguard._cli_policy import (
+    Applier,
+    policy_group,
+    policy_overrides,
+    preflight,
+    scan_policy_options,
+)
 from synthguard._version import __version__
 from synthguard.errors import SynthguardError, UsageError
 from synthguard.report import Report
@@ -259,6 +267,7 @@ def _exit_for(reports: list[Report]) -> None:
 )
 @click.option("--no-progress", is_flag=True, help="Never show the progress bar.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no messages on stderr.")
+@scan_policy_options
 def scan(
     paths: tuple[str, ...],
     fmt: str | None,
@@ -268,6 +277,14 @@ def scan(
     sets: tuple[str, ...],
     no_progress: bool,
     quiet: bool,
+    policy_file: str | None = None,
+    declared_ai: bool = False,
+    declarations: str | None = None,
+    apply_dir: Path | None = None,
+    platform: str | None = None,
+    visible_mark: bool = False,
+    c2pa_cert: str | None = None,
+    c2pa_key: str | None = None,
 ) -> None:
     """Scan files and folders (walked recursively) for AI-generated content.
 
@@ -280,7 +297,14 @@ def scan(
     Exit codes: 0 every file was scanned; 1 some files could not be scanned
     (each has an error in its report); 2 usage error; 130 interrupted.
     """
-    settings = load_settings(sets, workers=workers, timeout=timeout)
+    settings = load_settings(sets, workers=workers, timeout=timeout).replace(
+        **policy_overrides(policy_file, declared_ai, declarations, platform)
+    )
+    preflight(settings)
+    applier = None
+    if apply_dir is not None:
+        applier = Applier(apply_dir, settings, visible_mark=visible_mark, c2pa_cert=c2pa_cert,
+                          c2pa_key=c2pa_key)
     fmt = _resolve_format(fmt, out)
     if fmt == "html" and out is None:
         raise click.UsageError("--format html needs --out FILE (an HTML page is not for a pipe)")
@@ -295,6 +319,8 @@ def scan(
         table = TableWriter(stream) if fmt == "table" else None
 
         def emit(report: Report) -> None:
+            if applier is not None:
+                applier(report)  # before the line is written: it records the labelled copy
             if shares_terminal and progress is not None:
                 progress.clear()  # rows and the bar share the terminal: no torn lines
             if table is not None:
@@ -316,6 +342,11 @@ def scan(
         _write_atomic(out, _render_html(reports, settings))
     if out is not None and not quiet:
         click.echo(f"synthguard: {summary_line(reports)}; wrote {out}", err=True)
+    if applier is not None:
+        if not quiet or applier.failed:
+            click.echo(applier.summary(), err=True)
+        if applier.failed:
+            click.get_current_context().exit(EXIT_SOME_FAILED)
     _exit_for(reports)
 
 
@@ -517,6 +548,9 @@ def schema() -> None:
     from synthguard.report import report_schema
 
     click.echo(json.dumps(report_schema(), indent=2))
+
+
+cli.add_command(policy_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from synthguard.detectors import run_detectors
-from synthguard.errors import InternalError, SynthguardError
+from synthguard.errors import ConfigError, InternalError, SynthguardError
 from synthguard.media import Media, open_media
-from synthguard.policy import Evidence, decide
+from synthguard.policy import Evidence, Policy, evaluate, load_policy
+from synthguard.policy._load import load_declarations
 from synthguard.provenance import read_provenance
 from synthguard.report import Report
 from synthguard.settings import Settings
@@ -28,8 +30,14 @@ def analyze(
     detectors: list[str] | None = None,
     run_detection: bool = True,
     declared_ai: bool | None = None,
+    policy: Policy | None = None,
+    content_id: str | None = None,
 ) -> Report:
-    """Read labels, run detectors and decide, for media that already passed the boundary."""
+    """Read labels, run detectors and decide, for media that already passed the boundary.
+
+    ``policy`` defaults to the ``policy_file`` setting (else the shipped default);
+    ``declared_ai`` and ``content_id`` default to the ``declarations_file`` entry for this
+    file (by sha256 or path), then to the ``declared_ai`` setting."""
     settings = settings or media.settings
     report = Report.for_path(media.name)
     report.size = media.size
@@ -42,14 +50,41 @@ def analyze(
     report.provenance = read_provenance(media)
     if run_detection:
         report.detections = run_detectors(media, settings, detectors)
-    report.decision = decide(
-        Evidence(
-            provenance=report.provenance,
-            detections=tuple(report.detections),
-            declared_ai=declared_ai,
+    if policy is None:
+        policy = load_policy(settings.policy_file)
+    if settings.declarations_file and (declared_ai is None or content_id is None):
+        found = load_declarations(settings.declarations_file).lookup(
+            media.name, media.sha256
         )
+        if found is not None:
+            declared_ai = found.declared_ai if declared_ai is None else declared_ai
+            content_id = found.content_id if content_id is None else content_id
+    if declared_ai is None:
+        declared_ai = _setting_declared(settings.declared_ai)
+    evidence = Evidence(
+        provenance=report.provenance,
+        detections=tuple(report.detections),
+        declared_ai=declared_ai,
+        marks=report.provenance.get("marks"),
+        watermark=report.provenance.get("watermark"),
+        sha256=media.sha256,
+        media_type=media.mime,
+        content_id=content_id,
     )
+    decided_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    report.decision = evaluate(evidence, policy, decided_at=decided_at)
     return report
+
+
+def _setting_declared(value: str) -> bool | None:
+    text = value.strip().lower()
+    if text in ("", "none", "unknown"):
+        return None
+    if text in ("yes", "true", "1", "ai"):
+        return True
+    if text in ("no", "false", "0", "not-ai"):
+        return False
+    raise ConfigError(f"setting declared_ai expects yes, no or empty, got {value!r}")
 
 
 def scan(
@@ -60,6 +95,8 @@ def scan(
     detectors: list[str] | None = None,
     run_detection: bool = True,
     declared_ai: bool | None = None,
+    policy: Policy | None = None,
+    content_id: str | None = None,
 ) -> Report:
     """Open and analyze one input. Refused input becomes a report with ``error`` set; this
     function raises only for programming errors."""
@@ -80,6 +117,8 @@ def scan(
                 detectors=detectors,
                 run_detection=run_detection,
                 declared_ai=declared_ai,
+                policy=policy,
+                content_id=content_id,
             )
     except SynthguardError as exc:
         report = Report.failed(label, exc)

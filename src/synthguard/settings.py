@@ -102,6 +102,26 @@ class Settings:
         "provenance",
     )
 
+    # -- policy ------------------------------------------------------------------------------
+    policy_file: str = _s(
+        "", "YAML policy file (see docs/policy.md); empty uses the shipped default policy.",
+        "policy",
+    )
+    declarations_file: str = _s(
+        "",
+        "YAML/JSON file of uploader declarations (path or sha256 -> declared_ai, content_id); "
+        "empty: none.",
+        "policy",
+    )
+    declared_ai: str = _s(
+        "", "Uploader declaration for every input: 'yes' (AI), 'no', or empty (none).", "policy"
+    )
+    platform_code: str = _s(
+        "",
+        "The platform's provider code (R-META-9) written as ContentPropagator by --apply.",
+        "policy",
+    )
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
