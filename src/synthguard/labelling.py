@@ -25,10 +25,7 @@ from typing import Any
 
 from synthguard.errors import LabelWriteError, UsageError
 from synthguard.marks import (
-    mark_audio_file,
-    mark_image_file,
-    mark_text_file,
-    mark_video_file,
+    mark_file,
     verify_audio_mark,
     verify_image_mark,
     verify_video_mark,
@@ -110,7 +107,7 @@ def label_file(
         mark: dict[str, Any] | None = None
         if visible:
             out = next_path()
-            mark = _mark(kind, fmt, current, out, mark_text, settings)
+            mark = mark_file(current, out, text=mark_text, settings=settings)
             current = out
         out = next_path()
         written = write_label(current, out, aigc, settings=settings)
@@ -134,23 +131,6 @@ def label_file(
         path=str(dst_path), kind=kind.value, format=fmt, label=aigc.as_dict(),
         carrier=written.carrier, mark=mark, c2pa=c2pa, checks=checks,
     )
-
-
-def _mark(
-    kind: Kind, fmt: str, src: Path, dst: Path, text: str, settings: Settings
-) -> dict[str, Any]:
-    if kind is Kind.IMAGE:
-        placed = mark_image_file(src, dst, text=text, settings=settings)
-        return {"type": "image", **placed.to_dict()}
-    if kind is Kind.VIDEO:
-        video = mark_video_file(src, dst, text=text, settings=settings)
-        return {"type": "video", **video.to_dict()}
-    if kind is Kind.AUDIO:
-        return {"type": "audio", **mark_audio_file(src, dst, settings=settings).to_dict()}
-    if fmt in ("txt", "md"):
-        mark_text_file(src, dst, label=text, settings=settings)
-        return {"type": "text", "text": text, "position": "start"}
-    raise UsageError(f"visible marks are not supported for {fmt} files (txt and md are)")
 
 
 def _verify(

@@ -12,6 +12,7 @@ video need the ``video`` extra (PyAV).
 
 from __future__ import annotations
 
+from synthguard.marks._dispatch import mark_file
 from synthguard.marks._fonts import find_font
 from synthguard.marks._render_audio import (
     AudioMarkResult,
@@ -51,6 +52,7 @@ __all__ = [
     "find_rhythm_mark",
     "find_rhythm_marks",
     "mark_audio_file",
+    "mark_file",
     "mark_image",
     "mark_image_file",
     "mark_text",
