@@ -82,8 +82,9 @@ def test_scan_apply_cli(tmp_path: Path) -> None:
     c = by_name["c.txt"]["decision"]
     assert c["outcome"] == "possible"
     assert c["record"]["user_declared_ai"] is True
-    if c["applied"]["error"] is not None:  # per-file error, the batch went on
-        assert result.exit_code == 1 and "apply: error" in result.stderr
+    # txt has no metadata carrier (R-FMT-19): a per-file error, and the batch went on
+    assert c["applied"]["error"] is not None
+    assert result.exit_code == 1 and "apply: error" in result.stderr
     assert read(out / "a.png")[1] == AigcLabel("1", PRODUCER, "img-01", "", PLATFORM,
                                                by_name["a.png"]["decision"]["record"]
                                                ["content_id"], "")
@@ -116,3 +117,71 @@ def test_policy_check_and_explain(tmp_path: Path) -> None:
     assert "confirmed" in res.stdout and "label-over-declaration" in res.stdout
     res = runner.invoke(cli, ["scan", str(src), "--policy", str(bad)])
     assert res.exit_code == 2 and "invalid policy" in res.stderr
+
+
+def _pki(tmp_path: Path) -> tuple[Path, Path, Path]:
+    import importlib.util
+    import sys
+
+    path = Path(__file__).parent / "provenance" / "c2pa_pki.py"
+    spec = importlib.util.spec_from_file_location("c2pa_pki_for_apply", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    pki = module.make_pki("apply test")
+    cert, key, root = tmp_path / "chain.pem", tmp_path / "key.pem", tmp_path / "root.pem"
+    cert.write_bytes(pki.chain_pem)
+    key.write_bytes(pki.signer_key_pem)
+    root.write_bytes(pki.root_pem)
+    return cert, key, root
+
+
+@pytest.mark.parametrize("resign", [False, True])
+def test_propagation_over_a_signed_upload(tmp_path: Path, resign: bool) -> None:
+    # R-C2PA-6: the platform's propagation write breaks the producer's manifest; without a
+    # platform certificate that is recorded, with one the copy is re-signed and validates.
+    pytest.importorskip("c2pa", reason="the c2pa extra is not installed")
+    from synthguard.labelling import label_file
+    from synthguard.provenance.c2pa import read_c2pa
+
+    cert, key, root = _pki(tmp_path)
+    src = tmp_path / "signed.jpg"
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(tmp_path / "raw.jpg", quality=90)
+    label_file(tmp_path / "raw.jpg", src, producer=PRODUCER, content_id="img-9",
+               c2pa_cert=cert, c2pa_key=key)
+    settings = Settings.load({"c2pa_trust_anchors": str(root)}, env={})
+    report = scan(src, settings=settings, content_id="vid-9")
+    assert report.decision is not None and report.decision.outcome.value == "confirmed"
+    dst = tmp_path / "published.jpg"
+    applied = apply_decision(
+        src, dst, report.decision, platform=PLATFORM, settings=settings,
+        c2pa_cert=cert if resign else None, c2pa_key=key if resign else None,
+    )
+    assert read(dst)[1] == AigcLabel("1", PRODUCER, "img-9", "", PLATFORM, "vid-9", "")
+    assert applied["c2pa"]["invalidated"] is not None
+    with open_media(dst, settings=settings) as media:
+        state = read_c2pa(media, trust_anchors=[root.read_bytes()]).state.value
+    if resign:
+        assert applied["c2pa"]["resigned"] is True and state == "valid"
+    else:
+        assert applied["c2pa"]["resigned"] is False and state == "invalid"
+        record = report.decision.extra["record"]
+        assert record["c2pa_invalidated_by_propagation"]["code"] == (
+            "c2pa_invalidated_by_propagation"
+        )
+
+
+def test_apply_with_visible_mark(tmp_path: Path) -> None:
+    from synthguard.marks import verify_image_mark
+
+    src = tmp_path / "in.png"
+    Image.new("RGB", (320, 240), (40, 120, 200)).save(src)
+    report = scan(src, settings=Settings.load(env={}), declared_ai=True, content_id="v-2")
+    assert report.decision is not None
+    dst = tmp_path / "out.png"
+    applied = apply_decision(src, dst, report.decision, platform=PLATFORM, visible_mark=True)
+    assert applied["mark"]["type"] == "image"
+    with Image.open(dst) as im:
+        assert verify_image_mark(im.convert("RGB"), expected_text="AI生成").passed  # R-EXP-3
+    assert read(dst)[1] == AigcLabel("2", PLATFORM, "v-2", "", PLATFORM, "v-2", "")
