@@ -386,11 +386,26 @@ def load_policy(path: str | os.PathLike[str] | None = None) -> Policy:
     if path is None or not os.fspath(path):
         return default_policy()
     p = Path(path)
+    return _cached(_read_current(p, "policy file"), str(p))
+
+
+def _read_current(path: Path, what: str) -> str:
+    """The file's text, read again only when its size or mtime changed: scans call this per
+    file, and reading and hashing a policy per upload cost more than the scan itself."""
     try:
-        text = p.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read policy file {p}: {exc}") from None
-    return _cached(text, str(p))
+        st = os.stat(path)
+        return _read_text(str(path), st.st_mtime_ns, st.st_size, what)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+@lru_cache(maxsize=16)
+def _read_text(path: str, mtime_ns: int, size: int, what: str) -> str:
+    del mtime_ns, size  # cache key only
+    try:
+        return Path(path).read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
 
 
 @lru_cache(maxsize=16)
@@ -402,6 +417,7 @@ def default_policy_text() -> str:
     return resources.files("synthguard.policy").joinpath("default.yaml").read_text("utf-8")
 
 
+@lru_cache(maxsize=1)
 def default_policy() -> Policy:
     """The documented default policy shipped with the package (R-PLAT-1 order)."""
     return _cached(default_policy_text(), "synthguard/policy/default.yaml")
@@ -436,11 +452,7 @@ def load_declarations(path: str | os.PathLike[str]) -> Declarations:
     """Read a declarations file (YAML or JSON): a list, or ``{declarations: [...]}``, of
     ``{path | sha256, declared_ai: bool, content_id: str}``."""
     p = Path(path)
-    try:
-        text = p.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read declarations file {p}: {exc}") from None
-    return _declarations(text, str(p))
+    return _declarations(_read_current(p, "declarations file"), str(p))
 
 
 @lru_cache(maxsize=4)
