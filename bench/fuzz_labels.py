@@ -53,10 +53,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _docs import DOCS, write_section  # bench/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO / "docs" / "benchmarks.md"
-BEGIN = "<!-- fuzz_labels:begin -->"
-END = "<!-- fuzz_labels:end -->"
 COMMAND = ".venv/bin/python bench/fuzz_labels.py"
 SEEDS_MODULE = REPO / "bench" / "fuzz" / "seeds.py"
 DEFAULT_SECONDS = 20
@@ -67,11 +66,6 @@ RSS_LIMIT_MB = 2048
 # killed and reported as hung.
 CHILD_GRACE_S = 120
 _ARTIFACTS = ("crash-", "timeout-", "oom-", "leak-", "slow-unit-")
-_INTRO = (
-    "# Benchmarks\n\n"
-    "Measured results of the scripts in `bench/`. Each section is rewritten by its script;\n"
-    "the command to reproduce it is given in the section.\n"
-)
 
 
 def _seeds() -> ModuleType:
@@ -449,19 +443,6 @@ def render(rows: Sequence[Row], command: str, instrument: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str, path: Path = DOCS) -> None:
-    """Replace the text between the markers, keeping every other section of the file."""
-    block = f"{BEGIN}\n{section}{END}\n"
-    text = path.read_text("utf-8") if path.exists() else _INTRO
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, "utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     libfuzzer_args: list[str] = []
@@ -537,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(rows, command, args.instrument)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section("fuzz_labels", section)
         print(f"wrote {DOCS.relative_to(REPO)}", file=sys.stderr)
 
     failed = False

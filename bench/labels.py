@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _docs import DOCS, write_section  # bench/ is on sys.path when a script runs
 from PIL import Image
 
 # A sibling script (bench/ is on sys.path when this file runs): its PyAV decode-call profiler
@@ -65,20 +66,12 @@ from PIL import Image
 from scan_throughput import count_av_decode_calls, count_h264_slices_decoded
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO / "docs" / "benchmarks.md"
-BEGIN = "<!-- labels:begin -->"
-END = "<!-- labels:end -->"
 COMMAND = ".venv/bin/python bench/labels.py"
 REPEATS = 3
 BIG_BYTES = 1_000_000_000
 BIG_FREE_BYTES = 8 * 1024**3  # the three big files, a labelled copy, an update copy, a temp file
 PRODUCER = "001191440300708461136T1WFUO"
 PLATFORM = "PLATFORM91440300MA5G0000"
-_INTRO = (
-    "# Benchmarks\n\n"
-    "Measured results of the scripts in `bench/`. Each section is rewritten by its script;\n"
-    "the command to reproduce it is given in the section.\n"
-)
 
 
 @dataclass(frozen=True)
@@ -745,18 +738,6 @@ def render(rows: list[Row], big: list[Row], big_skipped: str, command: str) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str, path: Path = DOCS) -> None:
-    """Replace the text between the markers, keeping every other section of the file."""
-    block = f"{BEGIN}\n{section}{END}\n"
-    text = path.read_text("utf-8") if path.exists() else _INTRO
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, "utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -806,7 +787,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(rows, big_rows, skipped, command)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section("labels", section)
         print(f"wrote {DOCS.relative_to(REPO)}", file=sys.stderr)
 
     problems = [f"{r.name}: {r.error}" for r in rows + big_rows if r.error]

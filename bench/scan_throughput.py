@@ -51,20 +51,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from _docs import DOCS, write_section  # bench/ is on sys.path when a script runs
+
 REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO / "docs" / "benchmarks.md"
-BEGIN = "<!-- scan_throughput:begin -->"
-END = "<!-- scan_throughput:end -->"
 COMMAND = ".venv/bin/python bench/scan_throughput.py"
 WORKERS = 2
 REPEATS = 3
 MIN_TIMED_S = 1.0
 MAX_REPEATS = 20
-_INTRO = (
-    "# Benchmarks\n\n"
-    "Measured results of the scripts in `bench/`. Each section is rewritten by its script;\n"
-    "the command to reproduce it is given in the section.\n"
-)
 
 
 @dataclass(frozen=True)
@@ -349,19 +343,6 @@ def render(rows: Sequence[Row], command: str, min_timed_s: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str, path: Path = DOCS) -> None:
-    """Replace the text between the markers, keeping every other section of the file."""
-    block = f"{BEGIN}\n{section}{END}\n"
-    text = path.read_text("utf-8") if path.exists() else _INTRO
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, "utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jpegs", type=int, default=1000, help="number of JPEGs (1000)")
@@ -393,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(rows, command, min_timed_s)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section("scan_throughput", section)
         print(f"wrote {DOCS.relative_to(REPO)}", file=sys.stderr)
 
     problems = [f"{r.name}: {r.failed} good files failed to scan" for r in rows if r.failed]
