@@ -117,7 +117,7 @@ def test_table_rows_summary_and_escaped_paths(tmp_path: Path, fake: None) -> Non
     result = invoke("scan", "--format", "table", str(root))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["OUTCOME", "KIND", "FORMAT", "SIZE", "DETAILS", "PATH"]
+    assert lines[0].split() == ["OUTCOME", "KIND", "FORMAT", "SIZE", "DETAILS", "LABELS", "PATH"]
     assert lines[1].split()[:5] == ["error", "-", "-", "-", "unreadable"]
     assert lines[2].split()[:6] == ["none", "image", "png", "4", "B", "4x3"]
     assert lines[2].endswith("evil\\x1b[2J\\u202egpj.exe")
@@ -412,3 +412,17 @@ def test_real_html_report(tmp_path: Path) -> None:
     assert page.lstrip().lower().startswith("<!doctype html")
     assert "good.png" in page and "symlink_loop" in page
     assert os.listdir(out.parent) == ["report.html"]
+
+
+def test_table_shows_label_findings(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from synthguard.provenance.aigc import AigcLabel, write_label
+
+    plain, labelled = tmp_path / "plain.png", tmp_path / "labelled.png"
+    Image.new("RGB", (16, 12)).save(plain)
+    write_label(plain, labelled, AigcLabel.first_write("1", "001191440300708461136T1WFUO", "i"))
+    result = invoke("scan", str(tmp_path), "--format", "table", "--workers", "1", "--no-progress")
+    rows = {line.split()[-1]: line for line in result.stdout.splitlines() if ".png" in line}
+    assert "aigc ok L1" in rows[str(labelled)] and rows[str(labelled)].startswith("confirmed")
+    assert "aigc" not in rows[str(plain)]

@@ -77,14 +77,35 @@ def _outcome(report: Report) -> str:
     return report.decision.outcome.value if report.decision is not None else "-"
 
 
-_COLUMNS = (("OUTCOME", 9), ("KIND", 5), ("FORMAT", 8), ("SIZE", 10), ("DETAILS", 20))
+_COLUMNS = (
+    ("OUTCOME", 9), ("KIND", 5), ("FORMAT", 8), ("SIZE", 10), ("DETAILS", 20), ("LABELS", 22),
+)
+# Short names of the AIGC verdicts and C2PA states for the LABELS column.
+_VERDICTS = {"compliant": "aigc ok", "noncompliant": "aigc BAD", "inconclusive": "aigc ?"}
+
+
+def _labels(report: Report) -> str:
+    """What the label readers found: the AIGC verdict with its Label, and a C2PA manifest."""
+    prov = report.provenance or {}
+    parts = []
+    aigc = prov.get("aigc") or {}
+    verdict = aigc.get("verdict")
+    if verdict in _VERDICTS:
+        label = (aigc.get("label") or {}).get("Label")
+        parts.append(_VERDICTS[verdict] + (f" L{label}" if label else ""))
+    state = (prov.get("c2pa") or {}).get("state")
+    if state and state != "absent":
+        parts.append(f"c2pa {state}")
+    return ", ".join(parts) or "-"
+
 
 
 class TableWriter:
     """Writes the scan table row by row (fixed columns, so rows can stream), then a summary.
 
     Columns: OUTCOME, KIND, FORMAT, SIZE, DETAILS (dimensions/duration, or the error code),
-    PATH (escaped: no raw control or direction characters reach the terminal).
+    LABELS (AIGC verdict and Label, C2PA state), PATH (escaped: no raw control or direction
+    characters reach the terminal).
     """
 
     def __init__(self, stream: TextIO, *, max_error_lines: int = 20) -> None:
@@ -113,6 +134,7 @@ class TableWriter:
             report.format or "-",
             human_size(report.size),
             _details(report),
+            _labels(report),
             safe_text(report.path),
         ]
         self.stream.write(self._line(row) + "\n")
