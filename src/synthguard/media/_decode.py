@@ -58,6 +58,18 @@ def _decode_failed(media: Media, what: str, exc: BaseException) -> DecodeError:
     return DecodeError(f"could not decode {what} of {media.name!r}: {detail}")
 
 
+@contextlib.contextmanager
+def _decoding(media: Media, what: str) -> Iterator[None]:
+    """Every decoder or parser failure becomes a DecodeError; our own errors and MemoryError
+    (turned into out_of_memory by the pipeline) pass through unchanged."""
+    try:
+        yield
+    except (SynthguardError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the boundary: no library exception escapes
+        raise _decode_failed(media, what, exc) from exc
+
+
 def _source(media: Media) -> Any:
     """What PyAV opens: the path (lets FFmpeg seek cheaply) or an in-memory stream."""
     if media.path is not None:
@@ -144,7 +156,7 @@ def decode_image(media: Media, *, max_side: int | None) -> Image.Image:
         raise UsageError(f"expected max_side >= 1, got {max_side}")
     if media.format.lower() in _HEIF_FORMATS:
         register_heif()
-    try:
+    with _decoding(media, "the image"):
         with media.open() as fp:
             im = _open_image(media, fp)
             with im:
@@ -161,12 +173,6 @@ def decode_image(media: Media, *, max_side: int | None) -> Image.Image:
         if max_side is not None and max(rgb.size) > max_side:
             rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return rgb
-    except SynthguardError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - every decoder failure becomes a DecodeError
-        raise _decode_failed(media, "the image", exc) from exc
 
 
 # -- video ------------------------------------------------------------------------------------
@@ -241,19 +247,13 @@ def _sample_frames(
 ) -> Iterator[VideoFrame]:
     if limit <= 0 or start >= stop:
         return
-    try:
+    with _decoding(media, "video frames"):
         with av.open(_source(media), mode="r") as container:
             if not container.streams.video:
                 raise DecodeError(f"expected a video stream in {media.name!r}, found none")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             yield from _sample_stream(container, stream, rate, limit, start, stop, max_side)
-    except SynthguardError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - every decoder failure becomes a DecodeError
-        raise _decode_failed(media, "video frames", exc) from exc
 
 
 def _sample_stream(
@@ -410,14 +410,8 @@ def decode_audio(
     av = _import_av("audio decoding")
     stop = _default_end(media, float(start), end)
     max_samples = max(1, math.ceil((stop - start) * rate))
-    try:
+    with _decoding(media, "the audio"):
         samples = _decode_audio(media, av, rate, mono, float(start), max_samples)
-    except SynthguardError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - every decoder failure becomes a DecodeError
-        raise _decode_failed(media, "the audio", exc) from exc
     return AudioClip(samples=samples, sample_rate=rate, start=float(start))
 
 
@@ -486,18 +480,12 @@ def extract_text(media: Media) -> str:
     with media.open() as fp:
         head = fp.read(8)
     fmt = media.format.lower()
-    try:
+    with _decoding(media, "the text"):
         if fmt == "pdf" or head.startswith(b"%PDF"):
             return _pdf_text(media)
         if fmt == "docx" or head.startswith(b"PK\x03\x04"):
             return _docx_text(media)
         return _plain_text(media)
-    except SynthguardError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - every parser failure becomes a DecodeError
-        raise _decode_failed(media, "the text", exc) from exc
 
 
 def _plain_text(media: Media) -> str:
